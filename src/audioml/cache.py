@@ -1,0 +1,55 @@
+"""An on-disk feature cache keyed by dataset, parameters, feature and package version.
+
+Chapters compute features for thousands of clips; :func:`cached_features` does it once
+(with a progress bar) and then loads the array from ``<cache>/features`` in about a second.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+import audioml
+from audioml.audio import load_audio
+from audioml.datasets import cache_dir
+from audioml.features import FeatureParams
+
+
+def cache_key(dataset: str, feature: str, params: FeatureParams, duration: float | None,
+              paths: list[str]) -> str:
+    """A short hash of everything that determines the cached array."""
+    payload = json.dumps({"dataset": dataset, "feature": feature, "params": params.as_dict(),
+                          "duration": duration, "version": audioml.__version__,
+                          "files": sorted(Path(p).name for p in paths)}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def cached_features(frame: pd.DataFrame, dataset: str, feature: Callable[[np.ndarray, FeatureParams], np.ndarray],
+                    params: FeatureParams, duration: float | None = None,
+                    progress: bool = True) -> np.ndarray:
+    """Compute ``feature(load_audio(path), params)`` for every row of ``frame``, cached on disk.
+
+    ``duration`` pads or trims each clip (seconds) so that the results stack into one
+    array ``(n_clips, ...)``; with ``duration=None`` the features must already have equal shapes.
+    The rows come back in the order of ``frame``.
+    """
+    paths = frame["path"].tolist()
+    key = cache_key(dataset, feature.__name__, params, duration, paths)
+    target = cache_dir() / "features" / f"{dataset}-{feature.__name__}-{key}.npz"
+    if target.is_file():
+        with np.load(target) as stored:
+            order = {name: i for i, name in enumerate(stored["names"])}
+            return stored["values"][[order[Path(p).name] for p in paths]]
+    values = np.stack([feature(load_audio(p, sr=params.sr, duration=duration)[0], params)
+                       for p in tqdm(paths, desc=f"{feature.__name__} ({dataset})", disable=not progress)])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part.npz")
+    np.savez(partial, values=values, names=np.array([Path(p).name for p in paths]))
+    os.replace(partial, target)
+    return values

@@ -1,0 +1,63 @@
+"""Execute chapters with papermill and stamp them, so CI can tell a stale notebook.
+
+``python -m audioml.execute notebooks/05_cnn.ipynb`` re-runs a chapter in full mode in
+place and records the hash of its code cells in ``metadata.audioml.code_sha256``;
+``--fast --out DIR`` runs it in fast mode into ``DIR`` and leaves the original alone.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+INJECTED_TAG = "injected-parameters"
+
+
+def code_sha256(notebook: nbformat.NotebookNode) -> str:
+    """Hash of the source of every code cell except papermill's injected parameters."""
+    sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"
+               and INJECTED_TAG not in cell.get("metadata", {}).get("tags", [])]
+    return hashlib.sha256("\n\x00".join(sources).encode()).hexdigest()
+
+
+def execute(notebook: Path, fast: bool, out_dir: Path | None = None, timeout_s: int | None = None) -> Path:
+    """Run ``notebook`` with ``fast`` through papermill; in full mode in place, stamped."""
+    import papermill
+
+    notebook = notebook.resolve()
+    target = (out_dir.resolve() / notebook.name) if out_dir else notebook
+    target.parent.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(str(notebook), str(target), parameters={"fast": fast},
+                               cwd=str(notebook.parent), kernel_name="python3",
+                               execution_timeout=timeout_s, progress_bar=False)
+    if not fast and target == notebook:
+        executed = nbformat.read(target, as_version=4)
+        executed.metadata.setdefault("audioml", {})["code_sha256"] = code_sha256(executed)
+        nbformat.write(executed, target)
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", type=Path, help="chapters to run (default: all)")
+    parser.add_argument("--fast", action="store_true", help="fast mode (tiny subset); needs --out")
+    parser.add_argument("--out", type=Path, help="write executed copies here instead of in place")
+    parser.add_argument("--timeout", type=int, default=None, help="per-cell time limit in seconds")
+    args = parser.parse_args(argv)
+    if args.fast and args.out is None:
+        parser.error("--fast needs --out: fast-mode outputs must never replace the committed notebooks")
+    chapters = args.notebooks or sorted(Path("notebooks").glob("[0-9][0-9]_*.ipynb"))
+    for chapter in chapters:
+        start = time.perf_counter()
+        execute(chapter, args.fast, args.out, args.timeout)
+        print(f"{chapter.name}: {'fast' if args.fast else 'full'} mode, {time.perf_counter() - start:.0f} s",
+              flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Features from one clip: log-mel, MFCC, RMS, ZCR and summary statistics.
+
+All parameters live in one place, :class:`FeatureParams`; chapters pick one of
+the presets (``FSDD``, ``ESC``) or derive their own with ``dataclasses.replace``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import librosa
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FeatureParams:
+    """Analysis parameters shared by every feature (chapters 1-12)."""
+
+    sr: int = 8000
+    n_fft: int = 256
+    hop_length: int = 80
+    n_mels: int = 40
+    fmin: float = 0.0
+    fmax: float | None = None
+    n_mfcc: int = 13
+    top_db: float = 80.0
+
+    def __post_init__(self) -> None:
+        for name in ("sr", "n_fft", "hop_length", "n_mels", "n_mfcc"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value <= 0:
+                raise ValueError(f"FeatureParams.{name} must be a positive integer, got {value!r}")
+        nyquist = self.sr / 2
+        if not 0 <= self.fmin < (self.fmax or nyquist):
+            raise ValueError(f"FeatureParams.fmin must be in [0, fmax), got fmin={self.fmin}, fmax={self.fmax}")
+        if self.fmax is not None and self.fmax > nyquist:
+            raise ValueError(f"FeatureParams.fmax={self.fmax} is above the Nyquist frequency {nyquist} "
+                             f"of sr={self.sr}; use fmax <= sr/2")
+        if self.n_mfcc > self.n_mels:
+            raise ValueError(f"FeatureParams.n_mfcc={self.n_mfcc} exceeds n_mels={self.n_mels}")
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+#: 8 kHz speech (FSDD): 32 ms windows, 10 ms hop.
+FSDD = FeatureParams()
+#: 22.05 kHz environmental sound (ESC): 46 ms windows, 23 ms hop.
+ESC = FeatureParams(sr=22050, n_fft=1024, hop_length=512, n_mels=64, n_mfcc=20)
+
+
+def _check_signal(y: np.ndarray, params: FeatureParams) -> np.ndarray:
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1:
+        raise ValueError(f"expected a mono signal (1-D array), got shape {y.shape}")
+    if y.shape[0] < params.n_fft:
+        raise ValueError(f"signal has {y.shape[0]} samples, fewer than n_fft={params.n_fft} "
+                         f"({params.n_fft / params.sr * 1000:.0f} ms); pad it (audioml.audio.fix_length) "
+                         f"or lower n_fft")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("signal holds non-finite samples (NaN or inf)")
+    return y
+
+
+def mel_power(y: np.ndarray, params: FeatureParams) -> np.ndarray:
+    """Mel power spectrogram, shape ``(n_mels, n_frames)``."""
+    y = _check_signal(y, params)
+    return librosa.feature.melspectrogram(y=y, sr=params.sr, n_fft=params.n_fft, hop_length=params.hop_length,
+                                          n_mels=params.n_mels, fmin=params.fmin, fmax=params.fmax)
+
+
+def log_mel(y: np.ndarray, params: FeatureParams) -> np.ndarray:
+    """Log-mel spectrogram in dB (re 1.0, floored at -top_db below the clip's peak), float32."""
+    power = mel_power(y, params)
+    return librosa.power_to_db(power, ref=1.0, top_db=params.top_db).astype(np.float32)
+
+
+def mfcc(y: np.ndarray, params: FeatureParams) -> np.ndarray:
+    """MFCCs from the log-mel spectrogram, shape ``(n_mfcc, n_frames)``."""
+    return librosa.feature.mfcc(S=librosa.power_to_db(mel_power(y, params), top_db=params.top_db),
+                                n_mfcc=params.n_mfcc).astype(np.float32)
+
+
+def rms(y: np.ndarray, params: FeatureParams) -> np.ndarray:
+    """Frame root-mean-square energy, shape ``(n_frames,)``."""
+    y = _check_signal(y, params)
+    return librosa.feature.rms(y=y, frame_length=params.n_fft, hop_length=params.hop_length)[0]
+
+
+def zcr(y: np.ndarray, params: FeatureParams) -> np.ndarray:
+    """Frame zero-crossing rate (crossings per sample), shape ``(n_frames,)``."""
+    y = _check_signal(y, params)
+    return librosa.feature.zero_crossing_rate(y, frame_length=params.n_fft, hop_length=params.hop_length)[0]
+
+
+def summary_stats(y: np.ndarray, params: FeatureParams) -> dict[str, float]:
+    """Length-free summary of a clip: mean and sd of RMS and ZCR, and MFCC means (chapters 2-3)."""
+    energy, crossings = rms(y, params), zcr(y, params)
+    stats = {"rms_mean": float(energy.mean()), "rms_std": float(energy.std()),
+             "zcr_mean": float(crossings.mean()), "zcr_std": float(crossings.std())}
+    coefficients = mfcc(y, params)
+    stats.update({f"mfcc{i}_mean": float(c.mean()) for i, c in enumerate(coefficients)})
+    return stats
