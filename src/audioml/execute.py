@@ -36,6 +36,10 @@ def execute(notebook: Path, fast: bool, out_dir: Path | None = None, timeout_s: 
                                execution_timeout=timeout_s, progress_bar=False)
     if not fast and target == notebook:
         executed = nbformat.read(target, as_version=4)
+        for cell in executed.cells:  # the book hides papermill's injected parameters
+            tags = cell.metadata.setdefault("tags", [])
+            if INJECTED_TAG in tags and "remove-cell" not in tags:
+                tags.append("remove-cell")
         executed.metadata.setdefault("audioml", {})["code_sha256"] = code_sha256(executed)
         nbformat.write(executed, target)
     return target

@@ -1,0 +1,59 @@
+# Two commands for a fresh machine: `make book` (the main job) and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The offline data root: ../shared/data when it exists, unless AUDIOML_DATA is set already.
+AUDIOML_DATA ?= $(wildcard $(abspath ../shared/data))
+export AUDIOML_DATA
+SCRATCH ?= _build/scratch
+CHAPTER ?=
+FAST_NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NBVAL_NOTEBOOKS := $(wildcard notebooks/01_*.ipynb notebooks/02_*.ipynb notebooks/03_*.ipynb)
+
+.PHONY: venv book test unit notebooks-fast nbval freshness book-check execute lab clean
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -e .
+	touch $@
+
+## make book: render the book from the committed notebook outputs into _build/html (offline).
+book: venv
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+## make test: every check CI runs, stage by stage, with the time of each.
+test: venv
+	tools/stage unit $(MAKE) --no-print-directory unit
+	tools/stage notebooks-fast $(MAKE) --no-print-directory notebooks-fast
+	tools/stage nbval $(MAKE) --no-print-directory nbval
+	tools/stage freshness $(MAKE) --no-print-directory freshness
+	tools/stage book $(MAKE) --no-print-directory book-check
+
+unit:
+	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/test_notebooks.py --ignore=tests/test_committed_notebooks.py
+
+notebooks-fast:
+	AUDIOML_SCRATCH=$(abspath $(SCRATCH)) $(PY) -m pytest -q -p no:cacheprovider tests/test_notebooks.py
+
+nbval:
+	AUDIOML_RESULTS=$(abspath $(SCRATCH))/nbval-results $(PY) -m pytest -q -p no:cacheprovider --nbval \
+	  $(NBVAL_NOTEBOOKS) --sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
+
+freshness:
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_committed_notebooks.py
+
+book-check: book
+	$(PY) tools/check_links.py _build/html
+
+## make execute [CHAPTER=notebooks/05_cnn.ipynb]: re-run chapters in full mode, in place.
+execute: venv
+	$(PY) -m audioml.execute $(CHAPTER)
+
+## make lab: JupyterLab with the data root set.
+lab: venv
+	$(VENV)/bin/jupyter lab notebooks
+
+clean:
+	rm -rf _build

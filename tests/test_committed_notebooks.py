@@ -1,0 +1,50 @@
+"""The committed notebooks are fresh full-mode runs of their current code, with results files."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from audioml.execute import code_sha256
+from chapters import CHAPTERS, ROOT, read
+
+
+def _time(stamp: str) -> dt.datetime:
+    parsed = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_notebook_is_a_full_mode_papermill_run(chapter) -> None:
+    papermill = read(chapter).metadata.get("papermill")
+    assert papermill, f"{chapter.name} was not executed by papermill; run `make execute CHAPTER={chapter}`"
+    assert papermill["parameters"].get("fast") is False, f"{chapter.name}: committed outputs are not from full mode"
+    assert papermill.get("exception") in (None, False)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_notebook_has_no_error_outputs(chapter) -> None:
+    errors = [o for c in read(chapter).cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, f"{chapter.name}: {len(errors)} cell(s) end in an error"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_code_unchanged_since_the_full_run(chapter) -> None:
+    notebook = read(chapter)
+    stamped = notebook.metadata.get("audioml", {}).get("code_sha256")
+    assert stamped == code_sha256(notebook), (
+        f"{chapter.name}: its code cells changed after the last full run; "
+        f"re-run `make execute CHAPTER=notebooks/{chapter.name}` and commit the result")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_results_file_comes_from_that_full_run(chapter) -> None:
+    path = ROOT / "results" / f"{chapter.stem}.json"
+    assert path.is_file(), f"no results/{chapter.stem}.json; run `make execute CHAPTER=notebooks/{chapter.name}`"
+    results = json.loads(path.read_text())
+    assert results["notebook"] == chapter.stem and results["fast"] is False and results["runs"]
+    papermill = read(chapter).metadata["papermill"]
+    created = _time(results["created_utc"])
+    assert _time(papermill["start_time"]) <= created <= _time(papermill["end_time"]), (
+        f"results/{chapter.stem}.json was not written by the committed run of {chapter.name}")
