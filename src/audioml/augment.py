@@ -1,0 +1,117 @@
+"""Waveform augmentations, applied on the training side only, after the split (chapters 6, 7, 10).
+
+Each function takes a mono float32 signal and returns a float32 signal of the same
+length: augmentations that change duration (time stretch) are padded or trimmed back,
+so a batch keeps its shape. Randomness comes only from an explicit ``numpy.random.Generator``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import librosa
+import numpy as np
+
+from audioml.audio import fix_length
+
+
+def _as_signal(y: np.ndarray) -> np.ndarray:
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError(f"expected a non-empty mono signal (1-D array), got shape {y.shape}")
+    return y
+
+
+def power(y: np.ndarray) -> float:
+    """Mean power of a signal (mean of squares, computed in float64)."""
+    return float(np.mean(np.square(y, dtype=np.float64)))
+
+
+def snr_db(clean: np.ndarray, noise: np.ndarray) -> float:
+    """Signal-to-noise ratio in dB between a clean signal and the noise added to it."""
+    return 10.0 * np.log10(power(clean) / power(noise))
+
+
+def time_stretch(y: np.ndarray, rate: float) -> np.ndarray:
+    """Play faster (rate > 1) or slower (rate < 1) without changing pitch; same length out."""
+    y = _as_signal(y)
+    if not 0.25 <= rate <= 4.0:
+        raise ValueError(f"time-stretch rate must be in [0.25, 4], got {rate}")
+    return fix_length(librosa.effects.time_stretch(y=y, rate=rate), y.size).astype(np.float32)
+
+
+def pitch_shift(y: np.ndarray, sr: int, n_steps: float) -> np.ndarray:
+    """Shift pitch by ``n_steps`` semitones without changing duration."""
+    y = _as_signal(y)
+    if abs(n_steps) > 12:
+        raise ValueError(f"pitch shift must be within one octave (|n_steps| <= 12), got {n_steps}")
+    return fix_length(librosa.effects.pitch_shift(y=y, sr=sr, n_steps=n_steps), y.size).astype(np.float32)
+
+
+def time_shift(y: np.ndarray, shift: int) -> np.ndarray:
+    """Delay (shift > 0) or advance (shift < 0) by ``shift`` samples, filling with silence."""
+    y = _as_signal(y)
+    shift = int(np.clip(shift, -y.size, y.size))
+    out = np.zeros_like(y)
+    if shift >= 0:
+        out[shift:] = y[:y.size - shift]
+    else:
+        out[:y.size + shift] = y[-shift:]
+    return out
+
+
+def noise_segment(noise: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
+    """A random excerpt of ``length`` samples from a noise recording (tiled if it is shorter)."""
+    noise = _as_signal(noise)
+    if noise.size < length:
+        noise = np.tile(noise, int(np.ceil(length / noise.size)))
+    start = int(rng.integers(0, noise.size - length + 1))
+    return noise[start:start + length]
+
+
+def add_noise(y: np.ndarray, noise: np.ndarray, snr: float) -> np.ndarray:
+    """Add ``noise`` (same length as ``y``) scaled so that the mixture has exactly ``snr`` dB SNR."""
+    y, noise = _as_signal(y), _as_signal(noise)
+    if noise.size != y.size:
+        raise ValueError(f"noise has {noise.size} samples, the signal {y.size}; cut it with noise_segment")
+    if power(y) == 0 or power(noise) == 0:
+        raise ValueError("cannot set an SNR when the signal or the noise is all zeros")
+    gain = np.sqrt(power(y) / (power(noise) * 10.0 ** (snr / 10.0)))
+    return (y.astype(np.float64) + gain * noise).astype(np.float32)
+
+
+def mix(y: np.ndarray, other: np.ndarray, weight: float) -> np.ndarray:
+    """Blend two clips of equal length: ``(1 - weight) * y + weight * other`` (mixup-style)."""
+    y, other = _as_signal(y), _as_signal(other)
+    if y.size != other.size:
+        raise ValueError(f"clips must have equal length to mix, got {y.size} and {other.size}")
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"mix weight must be in [0, 1], got {weight}")
+    return ((1.0 - weight) * y + weight * other).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Ranges for :func:`random_augment`; each augmentation fires with probability ``p``."""
+
+    p: float = 0.5
+    stretch: tuple[float, float] = (0.85, 1.15)
+    semitones: tuple[float, float] = (-2.0, 2.0)
+    max_shift_s: float = 0.1
+    snr_db: tuple[float, float] = (5.0, 30.0)
+
+
+def random_augment(y: np.ndarray, sr: int, rng: np.random.Generator, noises: list[np.ndarray] = (),
+                   config: AugmentConfig = AugmentConfig()) -> np.ndarray:
+    """One random chain of stretch, pitch, shift and noise for one training clip (chapters 6-7)."""
+    y = _as_signal(y)
+    if rng.random() < config.p:
+        y = time_stretch(y, float(rng.uniform(*config.stretch)))
+    if rng.random() < config.p:
+        y = pitch_shift(y, sr, float(rng.uniform(*config.semitones)))
+    if rng.random() < config.p:
+        limit = int(config.max_shift_s * sr)
+        y = time_shift(y, int(rng.integers(-limit, limit + 1)))
+    if len(noises) and rng.random() < config.p and power(y) > 0:
+        noise = noises[int(rng.integers(len(noises)))]
+        y = add_noise(y, noise_segment(noise, y.size, rng), float(rng.uniform(*config.snr_db)))
+    return y
