@@ -35,7 +35,10 @@ def test_add_noise_hits_the_target_snr_within_a_tenth_of_a_db(snr: float, seed: 
     lambda y: augment.pitch_shift(y, SR, 2.0),
     lambda y: augment.time_shift(y, 300),
     lambda y: augment.mix(y, tone(seed=1), 0.3),
-], ids=["stretch-slow", "stretch-fast", "pitch", "shift", "mix"])
+    lambda y: augment.speed_change(y, 0.9),
+    lambda y: augment.speed_change(y, 1.1),
+    lambda y: augment.gain(y, -6.0),
+], ids=["stretch-slow", "stretch-fast", "pitch", "shift", "mix", "speed-slow", "speed-fast", "gain"])
 def test_augmentations_keep_dtype_and_length(transform) -> None:
     y = tone()
     out = transform(y)
@@ -69,12 +72,28 @@ def test_pitch_shift_by_an_octave_doubles_the_frequency() -> None:
     assert abs(np.argmax(spectrum) * SR / shifted.size - 880) < 10
 
 
+@pytest.mark.parametrize("rate", [0.8, 1.25])
+def test_speed_change_scales_the_frequency_by_the_rate(rate: float) -> None:
+    faster = augment.speed_change(tone(), rate)
+    spectrum = np.abs(np.fft.rfft(faster * np.hanning(faster.size)))
+    assert abs(np.argmax(spectrum) * SR / faster.size - 440 * rate) < 5
+
+
+@settings(max_examples=30, deadline=None)
+@given(db=st.floats(-40, 40))
+def test_gain_changes_the_power_by_the_requested_decibels(db: float) -> None:
+    y = tone()
+    assert abs(10 * np.log10(augment.power(augment.gain(y, db)) / augment.power(y)) - db) <= 1e-3
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: augment.add_noise(tone(), np.zeros(SR, np.float32), 5), "all zeros"),
     (lambda: augment.add_noise(tone(), tone(100), 5), "noise_segment"),
     (lambda: augment.time_stretch(tone(), 10), "rate"),
     (lambda: augment.pitch_shift(tone(), SR, 20), "octave"),
     (lambda: augment.mix(tone(), tone(), 1.5), "weight"),
+    (lambda: augment.speed_change(tone(), 3.0), "speed"),
+    (lambda: augment.gain(tone(), 100), "gain"),
     (lambda: augment.time_shift(np.zeros((2, 2), np.float32), 1), "mono"),
 ])
 def test_bad_input_gives_a_clear_error(call, message: str) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import librosa
 import numpy as np
+import soxr
 
 from audioml.audio import fix_length
 
@@ -45,6 +46,26 @@ def pitch_shift(y: np.ndarray, sr: int, n_steps: float) -> np.ndarray:
     if abs(n_steps) > 12:
         raise ValueError(f"pitch shift must be within one octave (|n_steps| <= 12), got {n_steps}")
     return fix_length(librosa.effects.pitch_shift(y=y, sr=sr, n_steps=n_steps), y.size).astype(np.float32)
+
+
+def speed_change(y: np.ndarray, rate: float) -> np.ndarray:
+    """Play ``rate`` times faster, pitch and tempo together (tape speed); same length out.
+
+    A cheap stand-in for stretch plus pitch shift (one resampling, well under a
+    millisecond for a second of audio), cheap enough to run on the fly (chapter 7).
+    """
+    y = _as_signal(y)
+    if not 0.5 <= rate <= 2.0:
+        raise ValueError(f"speed rate must be in [0.5, 2], got {rate}")
+    return fix_length(soxr.resample(y, rate, 1.0, quality="HQ"), y.size).astype(np.float32)
+
+
+def gain(y: np.ndarray, db: float) -> np.ndarray:
+    """Scale loudness by ``db`` decibels (power ratio ``10 ** (db / 10)``) (chapter 7)."""
+    y = _as_signal(y)
+    if abs(db) > 60:
+        raise ValueError(f"gain must be within +-60 dB, got {db}")
+    return (y * np.float32(10.0 ** (db / 20.0))).astype(np.float32)
 
 
 def time_shift(y: np.ndarray, shift: int) -> np.ndarray:

@@ -40,16 +40,21 @@ def cached_features(frame: pd.DataFrame, dataset: str, feature: Callable[[np.nda
     The rows come back in the order of ``frame``.
     """
     paths = frame["path"].tolist()
+    names = [Path(p).name for p in paths]
+    if len(set(names)) != len(names):  # the cache matches rows by file name
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"cached_features needs distinct file names, but {len(repeated)} repeat "
+                         f"(e.g. {', '.join(repeated[:3])}); drop duplicate rows or rename the files")
     key = cache_key(dataset, feature.__name__, params, duration, paths)
     target = cache_dir() / "features" / f"{dataset}-{feature.__name__}-{key}.npz"
     if target.is_file():
         with np.load(target) as stored:
             order = {name: i for i, name in enumerate(stored["names"])}
-            return stored["values"][[order[Path(p).name] for p in paths]]
+            return stored["values"][[order[name] for name in names]]
     values = np.stack([feature(load_audio(p, sr=params.sr, duration=duration)[0], params)
                        for p in tqdm(paths, desc=f"{feature.__name__} ({dataset})", disable=not progress)])
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part.npz")
-    np.savez(partial, values=values, names=np.array([Path(p).name for p in paths]))
+    np.savez(partial, values=values, names=np.array(names))
     os.replace(partial, target)
     return values

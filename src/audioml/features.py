@@ -31,7 +31,7 @@ class FeatureParams:
             if not isinstance(value, (int, np.integer)) or value <= 0:
                 raise ValueError(f"FeatureParams.{name} must be a positive integer, got {value!r}")
         nyquist = self.sr / 2
-        if not 0 <= self.fmin < (self.fmax or nyquist):
+        if not 0 <= self.fmin < (nyquist if self.fmax is None else self.fmax):  # fmax=0 is a value, not "unset"
             raise ValueError(f"FeatureParams.fmin must be in [0, fmax), got fmin={self.fmin}, fmax={self.fmax}")
         if self.fmax is not None and self.fmax > nyquist:
             raise ValueError(f"FeatureParams.fmax={self.fmax} is above the Nyquist frequency {nyquist} "

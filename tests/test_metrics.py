@@ -1,0 +1,156 @@
+"""Tests of audioml.metrics (and a smoke test of audioml.metric_plots), used from chapter 2 on."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from scipy.stats import binomtest  # noqa: E402
+from sklearn.metrics import (accuracy_score, balanced_accuracy_score, classification_report,  # noqa: E402
+                             roc_auc_score, roc_curve)
+
+from audioml.metric_plots import plot_confusion, plot_roc  # noqa: E402
+from audioml.metrics import (Interval, accuracy, balanced_accuracy, bootstrap_ci,  # noqa: E402
+                             clopper_pearson, per_class_table, roc_auc, threshold_for_fpr,
+                             threshold_for_tpr)
+
+
+@pytest.fixture
+def binary_scores():
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1], 60)
+    scores = np.clip(0.5 + (y - 0.5) * 0.6 + rng.normal(0, 0.3, y.size), 0, 1)
+    return y, scores
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_numpy_metrics_match_sklearn(seed):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, 80)
+    predicted = np.where(rng.random(80) < 0.7, y, rng.integers(0, 3, 80))
+    assert accuracy(y, predicted) == pytest.approx(accuracy_score(y, predicted))
+    assert balanced_accuracy(y, predicted) == pytest.approx(balanced_accuracy_score(y, predicted))
+    binary = (y == 1).astype(int)
+    scores = np.round(rng.random(80) + 0.5 * binary, 1)  # rounding makes ties
+    assert roc_auc(binary, scores) == pytest.approx(roc_auc_score(binary, scores))
+    with pytest.raises(ValueError, match="both classes"):
+        roc_auc(np.ones(5), np.arange(5))
+
+
+def test_bootstrap_value_is_the_metric_on_all_clips(binary_scores):
+    y, scores = binary_scores
+    interval = bootstrap_ci(y, scores, roc_auc, n_boot=200, seed=0)
+    assert interval.value == pytest.approx(roc_auc_score(y, scores))
+    assert interval.low <= interval.value <= interval.high
+    assert 0 < interval.high - interval.low < 0.3
+
+
+def test_bootstrap_is_reproducible_and_seeded(binary_scores):
+    y, scores = binary_scores
+    predicted = (scores > 0.5).astype(int)
+    first = bootstrap_ci(y, predicted, balanced_accuracy, n_boot=300, seed=3)
+    assert first == bootstrap_ci(y, predicted, balanced_accuracy, n_boot=300, seed=3)
+    assert first != bootstrap_ci(y, predicted, balanced_accuracy, n_boot=300, seed=4)
+
+
+def test_bootstrap_narrows_with_more_test_clips():
+    rng = np.random.default_rng(0)
+    widths = []
+    for n in (50, 5000):
+        y = rng.integers(0, 2, n)
+        predicted = np.where(rng.random(n) < 0.8, y, 1 - y)  # 80 % correct
+        interval = bootstrap_ci(y, predicted, accuracy, n_boot=300, seed=0)
+        widths.append(interval.high - interval.low)
+    assert widths[1] < widths[0] / 5
+
+
+def test_stratified_bootstrap_keeps_auc_defined_with_a_rare_class():
+    y = np.array([0] * 30 + [1] * 2)
+    scores = np.linspace(0, 1, y.size)
+    interval = bootstrap_ci(y, scores, roc_auc, n_boot=200, seed=0, stratified=True)
+    assert np.isfinite([interval.low, interval.high]).all()
+
+
+def test_bootstrap_collapses_without_errors_but_clopper_pearson_does_not():
+    y = np.repeat([0, 1], 50)
+    perfect = bootstrap_ci(y, y, accuracy, n_boot=100, seed=0)
+    assert (perfect.low, perfect.high) == (1.0, 1.0)
+    exact = clopper_pearson(100, 100)
+    assert exact.value == 1.0 and exact.high == 1.0
+    assert exact.low == pytest.approx(0.025 ** (1 / 100))  # the "rule of three": about 1 - 3.7/n
+
+
+@pytest.mark.parametrize("k, n", [(0, 20), (7, 20), (93, 100), (100, 100)])
+def test_clopper_pearson_matches_scipy(k, n):
+    reference = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+    interval = clopper_pearson(k, n)
+    assert interval.low == pytest.approx(reference.low)
+    assert interval.high == pytest.approx(reference.high)
+
+
+def test_bad_arguments_raise():
+    with pytest.raises(ValueError, match="equal length"):
+        bootstrap_ci([0, 1], [0], accuracy_score)
+    with pytest.raises(ValueError, match="confidence"):
+        bootstrap_ci([0, 1], [0, 1], accuracy_score, confidence=95)
+    with pytest.raises(ValueError, match="successes"):
+        clopper_pearson(5, 4)
+    with pytest.raises(ValueError, match="max_fpr"):
+        threshold_for_fpr([0, 1], [0.1, 0.9], max_fpr=2)
+    with pytest.raises(ValueError, match="min_tpr"):
+        threshold_for_tpr([0, 1], [0.1, 0.9], min_tpr=-0.1)
+
+
+@pytest.mark.parametrize("max_fpr", [0.0, 0.05, 0.2, 1.0])
+def test_threshold_respects_the_fpr_budget_and_maximises_recall(binary_scores, max_fpr):
+    y, scores = binary_scores
+    threshold, tpr, fpr = threshold_for_fpr(y, scores, max_fpr)
+    predicted = scores >= threshold
+    assert fpr <= max_fpr
+    assert fpr == pytest.approx(predicted[y == 0].mean())
+    assert tpr == pytest.approx(predicted[y == 1].mean())
+    curve_fpr, curve_tpr, _ = roc_curve(y, scores, drop_intermediate=False)
+    assert tpr == pytest.approx(curve_tpr[curve_fpr <= max_fpr].max())
+
+
+@pytest.mark.parametrize("min_tpr", [0.0, 0.5, 0.9, 1.0])
+def test_threshold_reaches_the_recall_and_minimises_fpr(binary_scores, min_tpr):
+    y, scores = binary_scores
+    threshold, tpr, fpr = threshold_for_tpr(y, scores, min_tpr)
+    predicted = scores >= threshold
+    assert tpr >= min_tpr
+    assert tpr == pytest.approx(predicted[y == 1].mean())
+    assert fpr == pytest.approx(predicted[y == 0].mean())
+    curve_fpr, curve_tpr, _ = roc_curve(y, scores, drop_intermediate=False)
+    assert fpr == pytest.approx(curve_fpr[curve_tpr >= min_tpr].min())
+
+
+def test_per_class_table_matches_classification_report():
+    y_true = ["a", "b", "c", "a", "b", "c", "a"]
+    y_pred = ["a", "b", "b", "a", "c", "c", "b"]
+    table = per_class_table(y_true, y_pred, labels=["c", "b", "a"])
+    report = classification_report(y_true, y_pred, output_dict=True, zero_division=0)
+    assert list(table.index) == ["c", "b", "a"]
+    for label, row in table.iterrows():
+        assert row["precision"] == pytest.approx(report[label]["precision"])
+        assert row["recall"] == pytest.approx(report[label]["recall"])
+        assert row["f1"] == pytest.approx(report[label]["f1-score"])
+        assert row["support"] == report[label]["support"]
+
+
+def test_interval_prints_three_decimals():
+    assert str(Interval(0.97, 0.93, 0.995)) == "0.970 [0.930, 0.995]"
+
+
+def test_plots_draw_on_the_given_axes(binary_scores):
+    y, scores = binary_scores
+    fig, (left, right) = plt.subplots(1, 2)
+    plot_confusion(left, y, (scores > 0.5).astype(int), labels=[0, 1], normalize=True, title="t")
+    assert len(left.texts) == 4 and left.get_title() == "t"
+    auc = plot_roc(right, y, scores, label="m", mark=(0.1, 0.5))
+    assert auc == pytest.approx(roc_auc_score(y, scores))
+    assert any("AUC" in text.get_text() for text in right.get_legend().get_texts())
+    plt.close(fig)
