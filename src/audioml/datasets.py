@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audioml.download import NETWORK_ERRORS, download_file, extract_members
-from audioml.errors import DataNotFoundError
+from audioml.errors import ChecksumError, DataNotFoundError
 from audioml.integrity import MANIFEST, verify_folder, write_manifest
 
 DATA_ENV = "AUDIOML_DATA"
@@ -200,7 +200,12 @@ def fetch_dataset(spec: DatasetSpec, destination: Path) -> Path:
             download_file(remote.url, staging / remote.target, remote.sha256)
             written.append(remote.target)
         write_manifest(staging, written)
-        verify_folder(staging, Path(tmp) / "stamps", spec.content_digest, spec.digest_suffixes)
+        try:
+            verify_folder(staging, Path(tmp) / "stamps", spec.content_digest, spec.digest_suffixes)
+        except ChecksumError as error:
+            raise ChecksumError(spec.archive_url or spec.source_url, error.expected, error.actual,
+                                fix=f"the upstream release of {spec.name!r} changed; nothing was kept. "
+                                    f"Use an offline copy via {DATA_ENV}, or report the new hash") from None
         if destination.exists():
             shutil.rmtree(destination)
         os.replace(staging, destination)
