@@ -10,7 +10,7 @@ CHAPTER ?=
 FAST_NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL_NOTEBOOKS := $(wildcard notebooks/01_*.ipynb notebooks/02_*.ipynb notebooks/03_*.ipynb)
 
-.PHONY: venv book test unit notebooks-fast nbval freshness book-check execute lab clean
+.PHONY: venv book test unit notebooks-fast nbval freshness book-check execute student lab clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -29,6 +29,7 @@ test: venv
 	tools/stage notebooks-fast $(MAKE) --no-print-directory notebooks-fast
 	tools/stage nbval $(MAKE) --no-print-directory nbval
 	tools/stage freshness $(MAKE) --no-print-directory freshness
+	tools/stage student-copies $(MAKE) --no-print-directory student
 	tools/stage book $(MAKE) --no-print-directory book-check
 
 unit:
@@ -50,6 +51,10 @@ book-check: book
 ## make execute [CHAPTER=notebooks/05_cnn.ipynb]: re-run chapters in full mode, in place.
 execute: venv
 	$(PY) -m audioml.execute $(CHAPTER)
+
+## make student: student copies of the chapters (solutions replaced by stubs) in _build/student.
+student: venv
+	$(PY) -m audioml.grading student --out _build/student
 
 ## make lab: JupyterLab with the data root set.
 lab: venv

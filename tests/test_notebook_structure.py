@@ -53,7 +53,7 @@ def test_package_dependencies_are_on_colab() -> None:
     """The setup cell installs audioml with --no-deps, so its own imports must be on Colab."""
     source_files = (ROOT / "src" / "audioml").glob("*.py")
     imported = set().union(*(imported_modules(p.read_text()) for p in source_files))
-    allowed = set(sys.stdlib_module_names) | COLAB_PREINSTALLED | INSTALLED_BY_SETUP | {"nbformat", "papermill"}
+    allowed = set(sys.stdlib_module_names) | COLAB_PREINSTALLED | INSTALLED_BY_SETUP | {"nbformat", "nbclient", "papermill"}
     assert imported - allowed == set()
 
 

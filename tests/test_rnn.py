@@ -54,15 +54,17 @@ def test_frame_outputs_give_one_multilabel_prediction_per_step(build) -> None:
     (lambda: rnn.raw_lstm(None, N_CLASSES, units=8), 300, 1),
     (lambda: rnn.logmel_rnn(None, 16, N_CLASSES, cell="lstm", units=8), 10, 16),
     (lambda: rnn.logmel_rnn(None, 16, N_CLASSES, cell="gru", units=8), 10, 16),
-], ids=["raw_lstm", "lstm_logmel", "gru_logmel"])
+    (lambda: rnn.conv_gru(None, N_CLASSES, filters=8, context_filters=8, units=8), 1234, 1),
+    (lambda: rnn.crnn(None, 16, N_CLASSES, filters=(4, 8), units=8), 10, 16),
+], ids=["raw_lstm", "lstm_logmel", "gru_logmel", "conv_gru", "crnn"])
 def test_extra_zero_padding_does_not_change_a_masked_prediction(build, steps: int, features: int) -> None:
     model = build()
     x = clip(steps * features).reshape(1, steps, features).astype(np.float32)
-    padded = np.concatenate([x, np.zeros((1, 3 * steps, features), np.float32)], axis=1)
-    short, long = model.predict(x, verbose=0), model.predict(padded, verbose=0)
-    np.testing.assert_allclose(short, long, atol=1e-6)
-    # the check has teeth: a non-zero tail does change the prediction
-    assert not np.allclose(short, model.predict(padded + 0.5, verbose=0), atol=1e-4)
+    tail = np.zeros((1, 3 * steps, features), np.float32)
+    short = model.predict(x, verbose=0)
+    np.testing.assert_allclose(model.predict(np.concatenate([x, tail], axis=1), verbose=0), short, atol=1e-6)
+    # the check has teeth: a tail that is not padding does change the prediction
+    assert not np.allclose(model.predict(np.concatenate([x, tail + 0.5], axis=1), verbose=0), short, atol=1e-4)
 
 
 def test_log_mel_sequence_pads_after_the_clip_with_the_mask_value() -> None:

@@ -20,15 +20,24 @@ RESULTS_ENV = "AUDIOML_RESULTS"
 VERSIONED = ("tensorflow-cpu", "tensorflow", "keras", "librosa", "numpy", "scikit-learn", "micrograd")
 
 
-def results_dir() -> Path:
-    """``$AUDIOML_RESULTS``, else ``results/`` at the book's root (found from the working directory)."""
-    if os.environ.get(RESULTS_ENV):
-        return Path(os.environ[RESULTS_ENV])
+def book_results_dir() -> Path:
+    """The committed ``results/`` folder at the book's root, found from the working directory."""
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         if (folder / "_toc.yml").is_file():
             return folder / "results"
-    return here / "results"
+    raise FileNotFoundError(f"no book root (a folder with _toc.yml) above {here}; run from inside a "
+                            f"clone of the book's repository")
+
+
+def results_dir() -> Path:
+    """Where a run writes: ``$AUDIOML_RESULTS``, else the book's ``results/``, else ``./results``."""
+    if os.environ.get(RESULTS_ENV):
+        return Path(os.environ[RESULTS_ENV])
+    try:
+        return book_results_dir()
+    except FileNotFoundError:
+        return Path.cwd() / "results"
 
 
 def _git_sha() -> str:

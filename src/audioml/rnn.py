@@ -1,17 +1,19 @@
 """Recurrent models for audio sequences and the padded inputs they read (chapters 6, 9).
 
-Clips of different lengths are zero-padded to one length. A :class:`keras.layers.Masking`
-layer tells an LSTM or GRU which time steps are padding (every feature equal to
-:data:`MASK_VALUE`), so the recurrent state skips them and padding cannot change a
-prediction. Four builders cover chapter 6's study:
+Clips of different lengths are zero-padded to one length. A mask tells the LSTM or GRU
+which time steps are padding, so the recurrent state skips them and padding cannot change
+a prediction: a :class:`keras.layers.Masking` layer where the network reads the sequence
+as it is (a step is padding when all its features equal :data:`MASK_VALUE`),
+:class:`StepMask` and :class:`FrameMask` where convolutions come first. Four builders
+cover chapter 6's study, all masked:
 
-- :func:`raw_lstm`: one waveform sample per time step (thousands of steps), masked;
-- :func:`logmel_rnn`: one log-mel frame per step (about 100 per second), LSTM or GRU, masked;
+- :func:`raw_lstm`: one waveform sample per time step (thousands of steps);
+- :func:`logmel_rnn`: one log-mel frame per step (about 100 per second), LSTM or GRU;
 - :func:`conv_gru`: a strided Conv1D front end that frames the raw waveform, then a GRU;
-- :func:`crnn`: a small 2-D conv block on log-mel (pooling frequency only), then a GRU.
+- :func:`crnn`: small 2-D conv blocks on log-mel (pooling frequency only), then a GRU.
 
-Every builder returns a compiled model with integer labels; ``frame_outputs=True`` and
-``activation="sigmoid"`` give one multi-label prediction per time step (chapter 9).
+Every builder returns a compiled model for integer labels; ``frame_outputs=True`` with
+``activation="sigmoid"`` gives one multi-label prediction per time step (chapter 9).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import numpy as np
 from audioml.audio import fix_length
 from audioml.features import FeatureParams, log_mel
 
-#: The value of every feature of a padded time step; Masking layers skip such steps.
+#: The value of every feature of a padded time step.
 MASK_VALUE = 0.0
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 
@@ -47,11 +49,55 @@ def log_mel_sequence(y: np.ndarray, params: FeatureParams, n_steps: int,
     ``(S_db - mean) / std`` (statistics from the training side, per mel band or scalar),
     then padded or trimmed to ``n_steps`` frames; shape ``(n_steps, n_mels)``.
     """
-    clip = np.asarray(y, dtype=np.float32)[:max(content_length(y), params.n_fft)]
+    clip = np.asarray(y, dtype=np.float32)[:content_length(y)]
     frames = ((log_mel(fix_length(clip, max(clip.size, params.n_fft)), params).T - mean) / std).astype(np.float32)
     out = np.full((n_steps, params.n_mels), MASK_VALUE, dtype=np.float32)
     out[:min(n_steps, len(frames))] = frames[:n_steps]
     return out
+
+
+class StepMask(keras.layers.Layer):
+    """True for the time steps of ``(batch, steps, ...)`` with any feature other than ``MASK_VALUE``."""
+
+    def call(self, inputs):
+        flat = keras.ops.reshape(inputs, (keras.ops.shape(inputs)[0], keras.ops.shape(inputs)[1], -1))
+        return keras.ops.any(keras.ops.not_equal(flat, MASK_VALUE), axis=-1)
+
+
+class FrameMask(keras.layers.Layer):
+    """Which frames of a ``kernel``/``stride`` framing of a zero-padded waveform lie inside the clip.
+
+    A frame counts when it ends at or before the clip's last non-zero sample, so more zero
+    padding adds no frame. Input ``(batch, n_samples, 1)``, output ``(batch, n_frames)``
+    of booleans for ``Conv1D(kernel, strides=stride, padding="valid")``.
+    """
+
+    def __init__(self, kernel: int, stride: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.kernel, self.stride = int(kernel), int(stride)
+
+    def call(self, waveform):
+        ops = keras.ops
+        nonzero = ops.any(ops.not_equal(waveform, MASK_VALUE), axis=-1)
+        n_samples = ops.shape(waveform)[1]
+        length = ops.max(ops.where(nonzero, ops.arange(n_samples)[None, :] + 1, 0), axis=1)
+        ends = ops.arange((n_samples - self.kernel) // self.stride + 1) * self.stride + self.kernel
+        return ops.less_equal(ends[None, :], length[:, None])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "kernel": self.kernel, "stride": self.stride}
+
+
+class ZeroMasked(keras.layers.Layer):
+    """``[x, mask]`` -> ``x`` with every masked time step set to zero, so the next convolution
+    reads padding as zeros whatever the layers before it made of it."""
+
+    def call(self, inputs):
+        x, mask = inputs
+        keep = keras.ops.cast(mask, x.dtype)
+        for _ in range(len(x.shape) - 2):
+            keep = keras.ops.expand_dims(keep, -1)
+        return x * keep
 
 
 def _check(n_classes: int, cell: str = "gru") -> None:
@@ -62,14 +108,15 @@ def _check(n_classes: int, cell: str = "gru") -> None:
 
 
 def _recurrent_head(x, cell: str, units: int, n_classes: int, activation: str, frame_outputs: bool,
-                    dropout: float):
+                    dropout: float, mask=None):
     """The recurrent layer and the classifier on top: one prediction per clip or per time step."""
-    x = CELLS[cell](units, return_sequences=frame_outputs, name=cell)(x)
+    x = CELLS[cell](units, return_sequences=frame_outputs, name=cell)(x, mask=mask)
     x = keras.layers.Dropout(dropout, name="dropout")(x)
     return keras.layers.Dense(n_classes, activation=activation, name="classes")(x)
 
 
 def _compiled(inputs, outputs, name: str, activation: str, learning_rate: float) -> keras.Model:
+    """Adam with gradient clipping (norm 1), the usual guard against exploding RNN gradients."""
     model = keras.Model(inputs, outputs, name=name)
     if activation == "softmax":
         loss, metrics = "sparse_categorical_crossentropy", ["accuracy"]
@@ -104,26 +151,34 @@ def logmel_rnn(n_steps: int | None, n_mels: int, n_classes: int, *, cell: str = 
     return _compiled(inputs, outputs, name or f"{cell}_logmel", activation, learning_rate)
 
 
-def conv_gru(n_samples: int | None, n_classes: int, *, filters: int = 64, kernel: int = 160, stride: int = 80,
-             context_filters: int = 64, units: int = 64, dropout: float = 0.3, activation: str = "softmax",
-             frame_outputs: bool = False, learning_rate: float = 1e-3, name: str = "conv_gru_raw") -> keras.Model:
+def conv_gru(n_samples: int | None, n_classes: int, *, filters: int = 64, kernel: int = 160, stride: int = 40,
+             pool: int = 2, context_filters: int = 64, units: int = 64, dropout: float = 0.3,
+             activation: str = "softmax", frame_outputs: bool = False, learning_rate: float = 1e-3,
+             name: str = "conv_gru_raw") -> keras.Model:
     """A learned filterbank on the raw waveform, then a GRU over its frames (chapter 6).
 
-    ``Conv1D(filters, kernel, strides=stride)`` cuts the waveform into overlapping frames
-    (kernel 160 and stride 80 at 8 kHz: 20 ms windows every 10 ms, like a log-mel's hop) and
-    learns one filter per output channel. ``log(1 + |x|)`` compresses the filter energies as
-    the log of a log-mel does; a kernel-3 Conv1D adds local context. Zero padding is read
-    as silence (no mask: a frame that straddles the end of a clip is part signal, part padding).
+    ``Conv1D(filters, kernel, strides=stride)`` slides ``filters`` learned band-pass filters
+    along the waveform; ``|x|`` averaged over ``pool`` neighbouring outputs estimates each
+    band's energy whatever the phase of the wave, and ``log(1 + .)`` compresses it as the
+    log of a log-mel does. With kernel 160, stride 40 and pool 2 at 8 kHz a frame spans
+    30 ms and frames come every 10 ms (a log-mel's hop). A kernel-3 Conv1D adds context
+    across neighbouring frames. :class:`FrameMask` marks the frames inside the clip; the
+    others are zeroed and skipped by the GRU.
     """
     _check(n_classes)
     inputs = keras.Input(shape=(n_samples, 1), name="waveform")
-    x = keras.layers.Conv1D(filters, kernel, strides=stride, name="filterbank")(inputs)
-    x = keras.layers.Lambda(lambda t: keras.ops.log1p(keras.ops.abs(t)), name="log_compress")(x)
+    mask = FrameMask(kernel + (pool - 1) * stride, stride * pool, name="frame_mask")(inputs)
+    x = keras.layers.Conv1D(filters, kernel, strides=stride, use_bias=False, name="filterbank")(inputs)
+    x = keras.layers.Activation(keras.ops.abs, name="magnitude")(x)
+    x = keras.layers.AveragePooling1D(pool, name="band_energy")(x)
+    x = keras.layers.Activation(keras.ops.log1p, name="log_compress")(x)
     x = keras.layers.BatchNormalization(name="filterbank_bn")(x)
+    x = ZeroMasked(name="filterbank_masked")([x, mask])
     x = keras.layers.Conv1D(context_filters, 3, padding="same", use_bias=False, name="context")(x)
     x = keras.layers.BatchNormalization(name="context_bn")(x)
     x = keras.layers.Activation("relu", name="context_relu")(x)
-    outputs = _recurrent_head(x, "gru", units, n_classes, activation, frame_outputs, dropout)
+    x = ZeroMasked(name="context_masked")([x, mask])
+    outputs = _recurrent_head(x, "gru", units, n_classes, activation, frame_outputs, dropout, mask)
     return _compiled(inputs, outputs, name, activation, learning_rate)
 
 
@@ -134,19 +189,21 @@ def crnn(n_steps: int | None, n_mels: int, n_classes: int, *, filters: Sequence[
 
     Each block is a 3 x 3 Conv2D, batch norm, ReLU and ``(1, pool)`` max pooling, so the
     time axis keeps its resolution (one GRU step per frame, one prediction per frame in
-    chapter 9) while the mel axis shrinks by ``pool`` per block. The conv stack reads
-    zero padding as silence (no mask).
+    chapter 9) while the mel axis shrinks by ``pool`` per block. Padded frames (all
+    features ``MASK_VALUE``) are zeroed after each block and skipped by the GRU.
     """
     _check(n_classes)
     if n_mels % pool ** len(filters):
         raise ValueError(f"n_mels={n_mels} must be divisible by pool**len(filters)={pool ** len(filters)}")
     inputs = keras.Input(shape=(n_steps, n_mels), name="log_mel")
+    mask = StepMask(name="frame_mask")(inputs)
     x = keras.layers.Reshape((-1, n_mels, 1), name="add_channel")(inputs)
     for i, width in enumerate(filters, start=1):
         x = keras.layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"block{i}_conv")(x)
         x = keras.layers.BatchNormalization(name=f"block{i}_bn")(x)
         x = keras.layers.Activation("relu", name=f"block{i}_relu")(x)
+        x = ZeroMasked(name=f"block{i}_masked")([x, mask])
         x = keras.layers.MaxPooling2D((1, pool), name=f"block{i}_pool")(x)
     x = keras.layers.Reshape((-1, n_mels // pool ** len(filters) * filters[-1]), name="frames")(x)
-    outputs = _recurrent_head(x, "gru", units, n_classes, activation, frame_outputs, dropout)
+    outputs = _recurrent_head(x, "gru", units, n_classes, activation, frame_outputs, dropout, mask)
     return _compiled(inputs, outputs, name, activation, learning_rate)

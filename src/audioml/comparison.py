@@ -1,0 +1,66 @@
+"""Read every chapter's results into the comparison tables of chapter 13.
+
+Nothing here holds a measured number: the values come from ``results/*.json``, the bars
+(the targets each chapter was written against) from ``data/bars.csv``.
+"""
+from __future__ import annotations
+
+import json
+from fnmatch import fnmatch
+from pathlib import Path
+
+import pandas as pd
+
+#: Metrics for which higher is better and that rank models against each other.
+HEADLINE_METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "micro_f1", "f1", "roc_auc",
+                    "segment_f1", "si_sdr_improvement_db", "snr_improvement_db")
+BARS_FILE = Path(__file__).resolve().parents[2] / "data" / "bars.csv"
+
+
+def provenance(folder: Path) -> pd.DataFrame:
+    """One row per results file: notebook, mode, run time, commit and creation time."""
+    rows = []
+    for path in sorted(Path(folder).glob("*.json")):
+        document = json.loads(path.read_text())
+        rows.append({"notebook": document["notebook"], "fast": document["fast"],
+                     "runtime_s": document["runtime_s"], "git_sha": document["git_sha"][:10],
+                     "created_utc": document["created_utc"], "numbers": len(document["runs"])})
+    return pd.DataFrame(rows)
+
+
+def best_per_task(runs: pd.DataFrame) -> pd.DataFrame:
+    """For each (task, split, metric), the run with the highest value."""
+    ordered = runs.sort_values("value", ascending=False, kind="stable")
+    return ordered.groupby(["task", "split", "metric"], as_index=False).head(1) \
+        .sort_values(["task", "split", "metric"]).reset_index(drop=True)
+
+
+def load_bars(path: Path = BARS_FILE) -> pd.DataFrame:
+    """The bars: notebook, task, split, model (glob patterns), metric, direction (>= or <=), threshold, source."""
+    bars = pd.read_csv(path, comment="#")
+    expected = {"notebook", "task", "split", "model", "metric", "direction", "threshold", "source"}
+    if set(bars.columns) != expected or not bars["direction"].isin([">=", "<="]).all():
+        raise ValueError(f"{path}: columns must be {sorted(expected)} with direction '>=' or '<=', "
+                         f"got {sorted(bars.columns)}")
+    return bars
+
+
+def check_bars(bars: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Each bar with the largest matching measured value and whether it meets the threshold.
+
+    The largest value is the best model for a ``>=`` bar and the worst case for a ``<=``
+    bar (an error that must stay small everywhere). A bar whose chapter has no matching run is reported as not met, with no value.
+    """
+    rows = []
+    for bar in bars.itertuples(index=False):
+        matching = runs[(runs["notebook"] == bar.notebook) & (runs["task"] == bar.task)
+                        & (runs["metric"] == bar.metric)
+                        & runs["split"].map(lambda s: fnmatch(str(s), bar.split))
+                        & runs["model"].map(lambda m: fnmatch(str(m), bar.model))]
+        best = matching.sort_values("value", ascending=False).head(1)
+        value = float(best["value"].iloc[0]) if len(best) else float("nan")
+        met = value >= bar.threshold if bar.direction == ">=" else value <= bar.threshold
+        rows.append({"notebook": bar.notebook, "task": bar.task, "metric": bar.metric,
+                     "model": best["model"].iloc[0] if len(best) else bar.model, "bar": f"{bar.direction} {bar.threshold:g}",
+                     "measured": value, "met": bool(len(best) and met), "source": bar.source})
+    return pd.DataFrame(rows)

@@ -1,0 +1,56 @@
+"""Chapter 13's tables: bars are checked against results, never typed in."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from audioml.comparison import best_per_task, check_bars, load_bars
+from chapters import CHAPTERS
+
+
+def runs(*rows) -> pd.DataFrame:
+    return pd.DataFrame([dict(zip(["notebook", "task", "split", "model", "metric", "value"], r)) for r in rows])
+
+
+def bar(**overrides) -> pd.DataFrame:
+    row = {"notebook": "05_cnn", "task": "t", "split": "*", "model": "cnn*", "metric": "accuracy",
+           "direction": ">=", "threshold": 0.9, "source": "issue"}
+    return pd.DataFrame([{**row, **overrides}])
+
+
+def test_a_bar_is_met_by_the_best_matching_model() -> None:
+    measured = runs(("05_cnn", "t", "s", "cnn-small", "accuracy", 0.85), ("05_cnn", "t", "s", "cnn-big", "accuracy", 0.93),
+                    ("05_cnn", "t", "s", "rf", "accuracy", 0.99))
+    result = check_bars(bar(), measured).iloc[0]
+    assert result["met"] and result["model"] == "cnn-big" and result["measured"] == 0.93
+
+
+def test_an_error_bar_uses_the_worst_case() -> None:
+    measured = runs(("05_cnn", "t", "a", "m1", "err", 1e-9), ("05_cnn", "t", "b", "m2", "err", 1e-3))
+    result = check_bars(bar(model="*", metric="err", direction="<=", threshold=1e-6), measured).iloc[0]
+    assert not result["met"] and result["measured"] == 1e-3
+
+
+def test_a_bar_without_results_is_not_met() -> None:
+    result = check_bars(bar(notebook="99_missing"), runs(("05_cnn", "t", "s", "cnn", "accuracy", 1.0))).iloc[0]
+    assert not result["met"] and math.isnan(result["measured"])
+
+
+def test_best_per_task_picks_the_highest_value() -> None:
+    measured = runs(("n", "t", "s", "a", "accuracy", 0.5), ("n", "t", "s", "b", "accuracy", 0.7))
+    assert best_per_task(measured)["model"].tolist() == ["b"]
+
+
+def test_the_committed_bars_file_is_valid_and_names_existing_chapters() -> None:
+    bars = load_bars()
+    assert len(bars) > 0
+    assert set(bars["notebook"]) <= {c.stem for c in CHAPTERS}
+
+
+def test_a_malformed_bars_file_is_refused(tmp_path) -> None:
+    path = tmp_path / "bars.csv"
+    path.write_text("notebook,task\n01_signals,x\n")
+    with pytest.raises(ValueError, match="columns must be"):
+        load_bars(path)
