@@ -19,7 +19,7 @@ INSTALLED_BY_SETUP = {"audioml", "micrograd"}
 # Preinstalled on Google Colab (checked against Colab's `pip list`, 2026).
 COLAB_PREINSTALLED = {"numpy", "scipy", "pandas", "matplotlib", "seaborn", "sklearn", "librosa", "soundfile",
                       "soxr", "tensorflow", "keras", "tensorflow_hub", "IPython", "ipywidgets", "tqdm",
-                      "graphviz", "pydot", "PIL", "yaml", "requests", "numba", "joblib"}
+                      "graphviz", "pydot", "PIL", "yaml", "requests", "numba", "joblib", "threadpoolctl"}
 
 
 def test_there_are_chapters() -> None:
