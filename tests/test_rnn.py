@@ -84,6 +84,15 @@ def test_log_mel_sequence_standardises_with_the_given_statistics() -> None:
     np.testing.assert_allclose(standard, (raw - mean) / std, rtol=1e-5, atol=1e-5)
 
 
+def test_frame_mask_marks_the_pooled_frames_that_end_inside_the_clip() -> None:
+    model = rnn.conv_gru(1000, N_CLASSES, filters=4, context_filters=4, units=4, kernel=160, stride=20, pool=4)
+    waveform = np.concatenate([clip(500), np.zeros(500)]).reshape(1, 1000, 1).astype(np.float32)
+    mask = np.asarray(model.get_layer("frame_mask")(waveform))
+    assert mask.shape == (1, model.get_layer("band_energy").output.shape[1]) == (1, 10)
+    # pooled frame j spans samples [80 j, 80 j + 220): inside the 500-sample clip for j <= 3
+    assert mask[0].tolist() == [True] * 4 + [False] * 6
+
+
 def test_content_length_ignores_trailing_zeros_only() -> None:
     assert rnn.content_length(np.array([0.0, 1.0, 0.0, 2.0, 0.0, 0.0])) == 4
     assert rnn.content_length(np.zeros(5)) == 0

@@ -21,7 +21,8 @@ BN_MOMENTUM = 0.9
 
 @dataclass(frozen=True)
 class ConvBlock:
-    """One convolution (``filters`` of ``kernel`` x ``kernel``, ``stride``, ``padding``), then ``pool`` x ``pool`` max pooling."""
+    """One block: ``filters`` convolutions of ``kernel`` x ``kernel`` (``stride``, ``padding``),
+    batch norm and ReLU, then ``pool`` x ``pool`` max pooling (none when ``pool`` is 1)."""
 
     filters: int
     kernel: int = 3

@@ -151,8 +151,8 @@ def logmel_rnn(n_steps: int | None, n_mels: int, n_classes: int, *, cell: str = 
     return _compiled(inputs, outputs, name or f"{cell}_logmel", activation, learning_rate)
 
 
-def conv_gru(n_samples: int | None, n_classes: int, *, filters: int = 64, kernel: int = 160, stride: int = 40,
-             pool: int = 2, context_filters: int = 64, units: int = 64, dropout: float = 0.3,
+def conv_gru(n_samples: int | None, n_classes: int, *, filters: int = 64, kernel: int = 160, stride: int = 20,
+             pool: int = 4, context_filters: int = 64, units: int = 64, dropout: float = 0.3,
              activation: str = "softmax", frame_outputs: bool = False, learning_rate: float = 1e-3,
              name: str = "conv_gru_raw") -> keras.Model:
     """A learned filterbank on the raw waveform, then a GRU over its frames (chapter 6).
@@ -160,10 +160,11 @@ def conv_gru(n_samples: int | None, n_classes: int, *, filters: int = 64, kernel
     ``Conv1D(filters, kernel, strides=stride)`` slides ``filters`` learned band-pass filters
     along the waveform; ``|x|`` averaged over ``pool`` neighbouring outputs estimates each
     band's energy whatever the phase of the wave, and ``log(1 + .)`` compresses it as the
-    log of a log-mel does. With kernel 160, stride 40 and pool 2 at 8 kHz a frame spans
-    30 ms and frames come every 10 ms (a log-mel's hop). A kernel-3 Conv1D adds context
-    across neighbouring frames. :class:`FrameMask` marks the frames inside the clip; the
-    others are zeroed and skipped by the GRU.
+    log of a log-mel does. With kernel 160, stride 20 and pool 4 at 8 kHz a frame spans
+    27.5 ms and frames come every 80 samples, 10 ms (a log-mel's hop). A kernel-3 Conv1D
+    adds context across neighbouring frames. Batch norm uses momentum 0.9, so its running
+    statistics keep up within a short training. :class:`FrameMask` marks the frames inside
+    the clip; the others are zeroed and skipped by the GRU.
     """
     _check(n_classes)
     inputs = keras.Input(shape=(n_samples, 1), name="waveform")
@@ -172,10 +173,10 @@ def conv_gru(n_samples: int | None, n_classes: int, *, filters: int = 64, kernel
     x = keras.layers.Activation(keras.ops.abs, name="magnitude")(x)
     x = keras.layers.AveragePooling1D(pool, name="band_energy")(x)
     x = keras.layers.Activation(keras.ops.log1p, name="log_compress")(x)
-    x = keras.layers.BatchNormalization(name="filterbank_bn")(x)
+    x = keras.layers.BatchNormalization(momentum=0.9, name="filterbank_bn")(x)
     x = ZeroMasked(name="filterbank_masked")([x, mask])
     x = keras.layers.Conv1D(context_filters, 3, padding="same", use_bias=False, name="context")(x)
-    x = keras.layers.BatchNormalization(name="context_bn")(x)
+    x = keras.layers.BatchNormalization(momentum=0.9, name="context_bn")(x)
     x = keras.layers.Activation("relu", name="context_relu")(x)
     x = ZeroMasked(name="context_masked")([x, mask])
     outputs = _recurrent_head(x, "gru", units, n_classes, activation, frame_outputs, dropout, mask)
