@@ -218,6 +218,21 @@ def test_cache_key_changes_with_everything_that_matters(clip_frame: pd.DataFrame
     assert len({base, *variants}) == len(variants) + 1
 
 
+def test_an_edited_feature_function_is_recomputed(clip_frame: pd.DataFrame, load_count: list[str]) -> None:
+    def loudness(y: np.ndarray, params: FeatureParams) -> np.ndarray:
+        return rms(y, params)
+
+    first = cached_features(clip_frame, "toy", loudness, FSDD, duration=0.3, progress=False)
+
+    def loudness(y: np.ndarray, params: FeatureParams) -> np.ndarray:  # same name, new body  # noqa: F811
+        return 2 * rms(y, params)
+
+    load_count.clear()
+    second = cached_features(clip_frame, "toy", loudness, FSDD, duration=0.3, progress=False)
+    assert len(load_count) == 5, "an edited function must not get its old version's cached values"
+    np.testing.assert_allclose(second, 2 * first)
+
+
 def test_new_params_recompute(clip_frame: pd.DataFrame, load_count: list[str], isolated_env: Path) -> None:
     a = cached_features(clip_frame, "toy", log_mel, FSDD, duration=0.3, progress=False)
     b = cached_features(clip_frame, "toy", log_mel, dataclasses.replace(FSDD, n_mels=32), duration=0.3,

@@ -1,4 +1,4 @@
-"""An on-disk feature cache keyed by dataset, parameters, feature and package version.
+"""An on-disk feature cache keyed by dataset, parameters, feature (name and code) and package version.
 
 Chapters compute features for thousands of clips; :func:`cached_features` does it once
 (with a progress bar) and then loads the array from ``<cache>/features`` in about a second.
@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import types
 from pathlib import Path
 from typing import Callable
 
@@ -30,6 +31,23 @@ def cache_key(dataset: str, feature: str, params: FeatureParams, duration: float
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
+def feature_fingerprint(feature: Callable) -> str:
+    """The feature's name plus a hash of its compiled code, so that editing a function
+    (say, one written in a notebook) never returns the values of its old version."""
+    digest = hashlib.sha256()
+
+    def add(code: types.CodeType) -> None:
+        digest.update(code.co_code)
+        for constant in code.co_consts:
+            add(constant) if isinstance(constant, types.CodeType) else digest.update(repr(constant).encode())
+
+    code = getattr(feature, "__code__", None)
+    if code is not None:
+        add(code)
+    name = getattr(feature, "__name__", type(feature).__name__)
+    return f"{name}:{digest.hexdigest()[:12]}"
+
+
 def cached_features(frame: pd.DataFrame, dataset: str, feature: Callable[[np.ndarray, FeatureParams], np.ndarray],
                     params: FeatureParams, duration: float | None = None,
                     progress: bool = True) -> np.ndarray:
@@ -45,14 +63,15 @@ def cached_features(frame: pd.DataFrame, dataset: str, feature: Callable[[np.nda
         repeated = sorted({n for n in names if names.count(n) > 1})
         raise ValueError(f"cached_features needs distinct file names, but {len(repeated)} repeat "
                          f"(e.g. {', '.join(repeated[:3])}); drop duplicate rows or rename the files")
-    key = cache_key(dataset, feature.__name__, params, duration, paths)
-    target = cache_dir() / "features" / f"{dataset}-{feature.__name__}-{key}.npz"
+    name = getattr(feature, "__name__", type(feature).__name__)
+    key = cache_key(dataset, feature_fingerprint(feature), params, duration, paths)
+    target = cache_dir() / "features" / f"{dataset}-{name}-{key}.npz"
     if target.is_file():
         with np.load(target) as stored:
             order = {name: i for i, name in enumerate(stored["names"])}
             return stored["values"][[order[name] for name in names]]
     values = np.stack([feature(load_audio(p, sr=params.sr, duration=duration)[0], params)
-                       for p in tqdm(paths, desc=f"{feature.__name__} ({dataset})", disable=not progress)])
+                       for p in tqdm(paths, desc=f"{name} ({dataset})", disable=not progress)])
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part.npz")
     np.savez(partial, values=values, names=np.array(names))
