@@ -252,3 +252,14 @@ def test_duplicate_file_names_are_refused(clip_frame: pd.DataFrame, tmp_path: Pa
 def test_unequal_shapes_without_duration(clip_frame: pd.DataFrame) -> None:
     with pytest.raises(ValueError):
         cached_features(clip_frame, "toy", log_mel, FSDD, duration=None, progress=False)
+
+
+def test_fingerprint_follows_the_package_code_a_feature_runs_through(monkeypatch) -> None:
+    from audioml import cache, features
+
+    before = cache.feature_fingerprint(features.log_mel)
+    real_digest = cache.module_digest
+    monkeypatch.setattr(cache, "module_digest",
+                        lambda name: "edited" if name == "audioml.audio" else real_digest(name))
+    assert cache.feature_fingerprint(features.log_mel) != before, "an edit to the loader must invalidate the cache"
+    assert cache.feature_fingerprint(features.log_mel).startswith("log_mel:")

@@ -5,7 +5,9 @@ Chapters compute features for thousands of clips; :func:`cached_features` does i
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
 import json
 import os
 import types
@@ -31,10 +33,24 @@ def cache_key(dataset: str, feature: str, params: FeatureParams, duration: float
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
+#: Modules whose code every cached feature runs through (loading, features, clip statistics).
+FEATURE_MODULES = ("audioml.audio", "audioml.features", "audioml.tabular")
+
+
+@functools.lru_cache(maxsize=None)
+def module_digest(name: str) -> str:
+    """A hash of the source file of module ``name``."""
+    return hashlib.sha256(Path(importlib.import_module(name).__file__).read_bytes()).hexdigest()
+
+
 def feature_fingerprint(feature: Callable) -> str:
-    """The feature's name plus a hash of its compiled code, so that editing a function
-    (say, one written in a notebook) never returns the values of its old version."""
+    """The feature's name plus a hash of its compiled code and of the package code it runs
+    through (:data:`FEATURE_MODULES` and the module defining it), so that editing a function
+    (say, one written in a notebook) or the loader never returns the values of an old version."""
     digest = hashlib.sha256()
+    module = getattr(feature, "__module__", None) or ""
+    for name in sorted(set(FEATURE_MODULES) | ({module} if module.startswith("audioml.") else set())):
+        digest.update(module_digest(name).encode())
 
     def add(code: types.CodeType) -> None:
         digest.update(code.co_code)

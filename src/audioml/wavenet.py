@@ -1,0 +1,325 @@
+"""WaveNet pieces: dilated causal convolutions, gated residual blocks, mu-law, fast generation (chapter 11).
+
+- :func:`receptive_field` counts the samples one output can see; :func:`dilations` makes
+  the usual doubling schedule.
+- :class:`GatedResidualBlock`: a dilated causal Conv1D, the gated unit
+  ``tanh(filter) * sigmoid(gate)``, a 1 x 1 residual path back to the input and a 1 x 1
+  skip path to the output.
+- :func:`mu_law_encode` / :func:`mu_law_decode`: 8-bit mu-law codes 0-255 (librosa's
+  ``mu_compress``/``mu_expand`` shifted by 128).
+- :func:`build_classifier` (raw waveform to class) and :func:`build_generator` (mu-law
+  codes to the next code's logits).
+- :class:`FastGenerator`: sample-by-sample generation in a ``tf.function`` that keeps,
+  per layer, a queue of the past activations it needs ("Fast WaveNet"), so one new
+  sample costs one column of the network instead of the whole receptive field.
+- :func:`log_spectral_distance` between the average spectra of two signals, in dB.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+MU = 255
+N_CODES = MU + 1
+
+
+def _check_positive(name: str, value: int) -> None:
+    if int(value) != value or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def dilations(n_layers: int, n_stacks: int = 1, base: int = 2) -> list[int]:
+    """Dilation schedule ``[1, 2, 4, ..., base**(n_layers-1)]`` repeated ``n_stacks`` times."""
+    _check_positive("n_layers", n_layers)
+    _check_positive("n_stacks", n_stacks)
+    return [base ** i for i in range(n_layers)] * n_stacks
+
+
+def receptive_field(kernel_size: int, dilation_rates: Sequence[int], input_kernel: int = 1) -> int:
+    """Samples of input that one output of a stack of causal convolutions depends on (chapter 11).
+
+    Each layer of kernel ``k`` and dilation ``d`` reaches ``(k - 1) * d`` samples further
+    back; an input convolution of kernel ``input_kernel`` (dilation 1) adds
+    ``input_kernel - 1``. 1 x 1 convolutions add nothing.
+    """
+    _check_positive("kernel_size", kernel_size)
+    _check_positive("input_kernel", input_kernel)
+    for rate in dilation_rates:
+        _check_positive("each dilation rate", rate)
+    return 1 + (input_kernel - 1) + sum((kernel_size - 1) * int(d) for d in dilation_rates)
+
+
+def mu_law_encode(y: np.ndarray, mu: int = MU) -> np.ndarray:
+    """Samples in [-1, 1] to integer codes ``0 .. mu`` (chapter 11).
+
+    ``F(y) = sign(y) ln(1 + mu |y|) / ln(1 + mu)``, then ``mu + 1`` equal bins of [-1, 1];
+    equal to ``librosa.mu_compress(y, mu=mu, quantize=True) + (mu + 1) // 2``.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if y.size and (not np.all(np.isfinite(y)) or np.abs(y).max() > 1):
+        raise ValueError(f"mu-law input must be finite and in [-1, 1], got a peak of {np.abs(y).max():.3g}; "
+                         f"scale the signal first (e.g. divide by its peak)")
+    _check_positive("mu", mu)
+    compressed = np.sign(y) * np.log1p(mu * np.abs(y)) / np.log1p(mu)
+    return np.digitize(compressed, np.linspace(-1, 1, num=mu + 1), right=True).astype(np.int64)
+
+
+def mu_law_decode(codes: np.ndarray, mu: int = MU) -> np.ndarray:
+    """Integer codes ``0 .. mu`` back to float32 samples in [-1, 1] (librosa's ``mu_expand``)."""
+    codes = np.asarray(codes)
+    if codes.size and (codes.min() < 0 or codes.max() > mu):
+        raise ValueError(f"mu-law codes must lie in 0..{mu}, got {codes.min()}..{codes.max()}")
+    compressed = (codes.astype(np.float64) - (mu + 1) // 2) * 2.0 / (mu + 1)
+    return (np.sign(compressed) / mu * ((1 + mu) ** np.abs(compressed) - 1)).astype(np.float32)
+
+
+class GatedResidualBlock(keras.layers.Layer):
+    """One WaveNet layer: dilated causal conv, ``tanh * sigmoid`` gate, residual and skip 1 x 1 convs.
+
+    Input ``(batch, time, filters)``; output ``[x + residual(z), skip(z)]`` with
+    ``z = tanh(W_f * x) * sigmoid(W_g * x)``. The filter and gate convolutions are one
+    Conv1D with ``2 * filters`` outputs (first half filter, second half gate). The last
+    block of a stack feeds only the skip path: ``residual=False`` leaves ``x`` as it is.
+    """
+
+    def __init__(self, filters: int, skip_filters: int, kernel_size: int, dilation: int, residual: bool = True,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        for name, value in (("filters", filters), ("skip_filters", skip_filters),
+                            ("kernel_size", kernel_size), ("dilation", dilation)):
+            _check_positive(name, value)
+        self.filters, self.skip_filters = int(filters), int(skip_filters)
+        self.kernel_size, self.dilation = int(kernel_size), int(dilation)
+        self.dilated = keras.layers.Conv1D(2 * filters, kernel_size, dilation_rate=dilation, padding="causal",
+                                           name="dilated")
+        self.residual = keras.layers.Conv1D(filters, 1, name="residual") if residual else None
+        self.skip = keras.layers.Conv1D(skip_filters, 1, name="skip")
+
+    def build(self, input_shape) -> None:
+        if input_shape[-1] != self.filters:
+            raise ValueError(f"{self.name}: input has {input_shape[-1]} channels, the residual path needs "
+                             f"filters={self.filters}; add a 1 x 1 or causal conv in front")
+        self.dilated.build(input_shape)
+        if self.residual is not None:
+            self.residual.build((*input_shape[:-1], self.filters))
+        self.skip.build((*input_shape[:-1], self.filters))
+
+    def call(self, x):
+        h = self.dilated(x)
+        z = keras.ops.tanh(h[..., :self.filters]) * keras.ops.sigmoid(h[..., self.filters:])
+        return (x if self.residual is None else x + self.residual(z)), self.skip(z)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "filters": self.filters, "skip_filters": self.skip_filters,
+                "kernel_size": self.kernel_size, "dilation": self.dilation, "residual": self.residual is not None}
+
+
+def wavenet_stack(x, filters: int, skip_filters: int, kernel_size: int, dilation_rates: Sequence[int],
+                  prefix: str = "block"):
+    """Apply one :class:`GatedResidualBlock` per dilation; return the sum of their skip outputs."""
+    skips = []
+    for i, rate in enumerate(dilation_rates):
+        last = i == len(dilation_rates) - 1
+        x, skip = GatedResidualBlock(filters, skip_filters, kernel_size, rate, residual=not last,
+                                     name=f"{prefix}{i}")(x)
+        skips.append(skip)
+    return keras.layers.Add(name="skip_sum")(skips) if len(skips) > 1 else skips[0]
+
+
+def build_classifier(n_samples: int | None, n_classes: int, *, front_filters: int = 64, front_kernel: int = 160,
+                     front_stride: int = 20, pool: int = 4, filters: int = 64, skip_filters: int = 64,
+                     kernel_size: int = 3, dilation_rates: Sequence[int] = (1, 2, 4, 8, 16),
+                     dropout: float = 0.3, learning_rate: float = 1e-3, name: str = "wavenet_classifier"
+                     ) -> keras.Model:
+    """A WaveNet-style classifier of raw waveforms ``(n_samples, 1)`` (chapter 11).
+
+    A strided Conv1D front end (learned filters, ``|.|``, average pooling, ``log1p``:
+    one frame every ``front_stride * pool`` samples) lowers the rate; a 1 x 1 conv sets
+    the width; gated residual blocks with dilated causal convolutions see
+    :func:`receptive_field` frames; the skip sum goes through ReLU, global average and
+    max pooling over time, dropout and a softmax. Compiled for integer labels.
+    """
+    if n_classes < 2:
+        raise ValueError(f"n_classes must be at least 2, got {n_classes}")
+    if n_samples is not None and n_samples < front_kernel + (pool - 1) * front_stride:
+        raise ValueError(f"n_samples={n_samples} is shorter than one front-end frame "
+                         f"({front_kernel + (pool - 1) * front_stride} samples); pad the clips")
+    inputs = keras.Input(shape=(n_samples, 1), name="waveform")
+    x = keras.layers.Conv1D(front_filters, front_kernel, strides=front_stride, use_bias=False,
+                            name="filterbank")(inputs)
+    x = keras.layers.Activation(keras.ops.abs, name="magnitude")(x)
+    x = keras.layers.AveragePooling1D(pool, name="band_energy")(x)
+    x = keras.layers.Activation(keras.ops.log1p, name="log_compress")(x)
+    x = keras.layers.BatchNormalization(momentum=0.9, name="filterbank_bn")(x)
+    x = keras.layers.Conv1D(filters, 1, name="to_residual")(x)
+    skip = wavenet_stack(x, filters, skip_filters, kernel_size, dilation_rates)
+    x = keras.layers.Activation("relu", name="skip_relu")(skip)
+    x = keras.layers.Conv1D(skip_filters, 1, activation="relu", name="post")(x)
+    x = keras.layers.Concatenate(name="pool")([keras.layers.GlobalAveragePooling1D(name="mean_pool")(x),
+                                               keras.layers.GlobalMaxPooling1D(name="max_pool")(x)])
+    x = keras.layers.Dropout(dropout, name="dropout")(x)
+    outputs = keras.layers.Dense(n_classes, activation="softmax", name="classes")(x)
+    model = keras.Model(inputs, outputs, name=name)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def build_generator(*, filters: int = 32, skip_filters: int = 64, kernel_size: int = 2,
+                    dilation_rates: Sequence[int] = tuple(dilations(8)), input_kernel: int = 2,
+                    n_codes: int = N_CODES, learning_rate: float = 1e-3, name: str = "wavenet") -> keras.Model:
+    """A small generative WaveNet: mu-law codes ``(batch, time)`` to logits ``(batch, time, n_codes)`` (chapter 11).
+
+    Output ``t`` is the distribution of code ``t + 1`` given codes ``0 .. t``: an
+    embedding (a one-hot input times a matrix), a causal input conv, gated residual
+    blocks, ReLU, 1 x 1 conv, ReLU, 1 x 1 conv to ``n_codes`` logits. Compiled with
+    sparse categorical cross-entropy on logits.
+    """
+    _check_positive("n_codes", n_codes)
+    inputs = keras.Input(shape=(None,), dtype="int32", name="codes")
+    x = keras.layers.Embedding(n_codes, filters, name="embedding")(inputs)
+    x = keras.layers.Conv1D(filters, input_kernel, padding="causal", name="input_conv")(x)
+    skip = wavenet_stack(x, filters, skip_filters, kernel_size, dilation_rates)
+    x = keras.layers.Activation("relu", name="skip_relu")(skip)
+    x = keras.layers.Conv1D(skip_filters, 1, activation="relu", name="post")(x)
+    outputs = keras.layers.Conv1D(n_codes, 1, name="logits")(x)
+    model = keras.Model(inputs, outputs, name=name)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def generator_receptive_field(model: keras.Model) -> int:
+    """Receptive field in samples of a model from :func:`build_generator`."""
+    blocks = [layer for layer in model.layers if isinstance(layer, GatedResidualBlock)]
+    return receptive_field(blocks[0].kernel_size, [b.dilation for b in blocks],
+                           model.get_layer("input_conv").kernel_size[0])
+
+
+class FastGenerator:
+    """Sample-by-sample inference for a :func:`build_generator` model with per-layer activation queues.
+
+    Every causal conv of kernel ``k`` and dilation ``d`` needs its input at ``t, t - d, ...,
+    t - (k - 1) d``: a queue of the last ``(k - 1) d + 1`` input vectors holds exactly
+    those (zeros at the start, as the model's causal padding). One step pushes the new
+    vector, reads the taps ``queue[:, ::d]`` and computes one column of the network.
+    The arithmetic is that of the full model, so :meth:`logits` equals ``model(codes)``.
+    """
+
+    def __init__(self, model: keras.Model) -> None:
+        names = {layer.name for layer in model.layers}
+        if not {"embedding", "input_conv", "post", "logits"} <= names:
+            raise ValueError(f"FastGenerator needs a model made by build_generator (layers embedding, input_conv, "
+                             f"post, logits); {model.name!r} has {sorted(names)}")
+        self.embedding = model.get_layer("embedding").embeddings
+        conv = model.get_layer("input_conv")
+        self.input_conv = (conv.kernel, conv.bias, 1)
+        self.blocks = [(b.dilated.kernel, b.dilated.bias, b.dilation,
+                        b.residual.kernel if b.residual is not None else None,
+                        b.residual.bias if b.residual is not None else None, b.skip.kernel, b.skip.bias, b.filters)
+                       for b in model.layers if isinstance(b, GatedResidualBlock)]
+        self.post = (model.get_layer("post").kernel, model.get_layer("post").bias)
+        self.out = (model.get_layer("logits").kernel, model.get_layer("logits").bias)
+        self._generate = tf.function(self._generate_graph)
+        self._teacher_forced = tf.function(self._teacher_forced_graph)
+
+    def initial_queues(self, batch: int) -> list[tf.Tensor]:
+        """Zero queues, one per causal conv: ``(batch, (k - 1) * d + 1, channels)``."""
+        convs = [self.input_conv[:3]] + [block[:3] for block in self.blocks]
+        return [tf.zeros((batch, (kernel.shape[0] - 1) * rate + 1, kernel.shape[1])) for kernel, _, rate in convs]
+
+    @staticmethod
+    def _causal_step(queue, vector, kernel, bias, rate):
+        queue = tf.concat([queue[:, 1:], vector[:, None, :]], axis=1)
+        taps = queue[:, ::rate]  # oldest first, as the conv kernel's first tap
+        return queue, tf.einsum("bkc,kco->bo", taps, kernel) + bias
+
+    def step(self, codes, queues):
+        """One time step: codes ``(batch,)`` and queues in, next-code logits and new queues out."""
+        x = tf.gather(self.embedding, codes)
+        new_queues = []
+        queue, x = self._causal_step(queues[0], x, *self.input_conv)
+        new_queues.append(queue)
+        skip = 0.0
+        for queue, (kernel, bias, rate, res_k, res_b, skip_k, skip_b, filters) in zip(queues[1:], self.blocks):
+            queue, h = self._causal_step(queue, x, kernel, bias, rate)
+            new_queues.append(queue)
+            z = tf.tanh(h[:, :filters]) * tf.sigmoid(h[:, filters:])
+            skip = skip + z @ skip_k[0] + skip_b
+            if res_k is not None:
+                x = x + z @ res_k[0] + res_b
+        h = tf.nn.relu(tf.nn.relu(skip) @ self.post[0][0] + self.post[1])
+        return h @ self.out[0][0] + self.out[1], new_queues
+
+    def _teacher_forced_graph(self, codes):
+        n_steps = tf.shape(codes)[1]
+        queues = self.initial_queues(codes.shape[0])
+        logits = tf.TensorArray(tf.float32, size=n_steps)
+        for t in tf.range(n_steps):
+            step_logits, queues = self.step(codes[:, t], queues)
+            logits = logits.write(t, step_logits)
+        return tf.transpose(logits.stack(), (1, 0, 2))
+
+    def logits(self, codes: np.ndarray) -> np.ndarray:
+        """Next-code logits at every step of the given codes ``(batch, time)``, computed step by step."""
+        codes = np.asarray(codes)
+        if codes.ndim != 2:
+            raise ValueError(f"codes must have shape (batch, time), got {codes.shape}")
+        return self._teacher_forced(tf.constant(codes, tf.int32)).numpy()
+
+    def _generate_graph(self, prime, n_samples, temperature, seed):
+        batch = prime.shape[0]
+        n_prime = tf.shape(prime)[1]
+        queues = self.initial_queues(batch)
+        out = tf.TensorArray(tf.int32, size=n_samples)
+        code = prime[:, 0]
+        for t in tf.range(n_samples):
+            out = out.write(t, code)
+            logits, queues = self.step(code, queues)
+            sampled = tf.random.stateless_categorical(logits / temperature, 1, seed=tf.stack([seed, t]),
+                                                      dtype=tf.int32)[:, 0]
+            code = tf.cond(t + 1 < n_prime, lambda: prime[:, tf.minimum(t + 1, n_prime - 1)], lambda: sampled)
+        return tf.transpose(out.stack())
+
+    def generate(self, n_samples: int, *, batch: int = 1, temperature: float = 1.0, seed: int = 0,
+                 prime: np.ndarray | None = None) -> np.ndarray:
+        """Sample ``n_samples`` codes per sequence ``(batch, n_samples)``, starting from ``prime``.
+
+        ``prime`` (codes, ``(batch, n)`` or ``(n,)``) is fed as it is, then every code is
+        drawn from ``softmax(logits / temperature)``; without it the sequences start at
+        the code of silence. The same ``seed`` gives the same samples.
+        """
+        _check_positive("n_samples", n_samples)
+        if not temperature > 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
+        if prime is None:
+            prime = np.full((batch, 1), mu_law_encode(0.0))
+        prime = np.atleast_2d(np.asarray(prime))
+        if prime.shape[0] != batch:
+            prime = np.repeat(prime[:1], batch, axis=0)
+        return self._generate(tf.constant(prime, tf.int32), tf.constant(n_samples),
+                              tf.constant(temperature, tf.float32), tf.constant(seed, tf.int32)).numpy()
+
+
+def average_spectrum_db(y: np.ndarray, n_fft: int = 512, floor_db: float = -100.0) -> np.ndarray:
+    """Mean power spectrum over Hann-windowed frames (hop ``n_fft // 4``), in dB, floored at ``floor_db``."""
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim != 1 or y.size < n_fft:
+        raise ValueError(f"need a mono signal of at least n_fft={n_fft} samples, got shape {y.shape}")
+    frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::n_fft // 4]
+    power = np.mean(np.abs(np.fft.rfft(frames * np.hanning(n_fft + 1)[:-1], axis=-1)) ** 2, axis=0)
+    return np.maximum(10 * np.log10(np.maximum(power, 1e-30)), floor_db)
+
+
+def log_spectral_distance(a: np.ndarray, b: np.ndarray, n_fft: int = 512) -> float:
+    """Log-spectral distance of the average spectra of two signals, in dB (chapter 11).
+
+    ``sqrt(mean_f (A_dB(f) - B_dB(f))^2)`` with :func:`average_spectrum_db`: zero for the
+    same signal, ``|20 log10 g|`` when one is the other times ``g``. It compares the
+    long-term colour (and level) of two sounds, not their timing.
+    """
+    difference = average_spectrum_db(a, n_fft) - average_spectrum_db(b, n_fft)
+    return float(np.sqrt(np.mean(difference ** 2)))
