@@ -15,7 +15,7 @@ from nbformat import v4
 
 import audioml.results as results_module
 from audioml.execute import INJECTED_TAG, code_sha256, main
-from audioml.results import ResultsLog, read_results, results_dir
+from audioml.results import RESULTS_ENV, ResultsLog, read_results, results_dir
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 ROOT = Path(__file__).resolve().parents[1]
@@ -172,3 +172,17 @@ def test_fast_mode_needs_an_output_folder(capsys) -> None:
         main(["--fast", "notebooks/01_signals.ipynb"])
     assert caught.value.code == 2
     assert "--fast needs --out" in capsys.readouterr().err
+
+
+def test_fast_copies_write_their_results_next_to_them(tmp_path: Path, monkeypatch) -> None:
+    chapter = tmp_path / "toy.ipynb"
+    nbformat.write(v4.new_notebook(cells=[
+        v4.new_code_cell("fast: bool = False", metadata={"tags": ["parameters"]}),
+        v4.new_code_cell("from audioml.results import ResultsLog\nlog = ResultsLog('toy', fast)\n"
+                      "log.add(task='t', split='s', model='m', metric='accuracy', value=1.0, n_test=1)\nlog.write()"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}), chapter)
+    monkeypatch.delenv(RESULTS_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["--fast", "--out", str(tmp_path / "copy"), str(chapter)]) == 0
+    written = json.loads((tmp_path / "copy" / "results" / "toy.json").read_text())
+    assert written["fast"] is True and not (tmp_path / "results").exists()

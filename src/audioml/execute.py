@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
 import time
 from pathlib import Path
 
 import nbformat
+
+from audioml.results import RESULTS_ENV
 
 INJECTED_TAG = "injected-parameters"
 
@@ -54,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.fast and args.out is None:
         parser.error("--fast needs --out: fast-mode outputs must never replace the committed notebooks")
+    if args.out is not None and not os.environ.get(RESULTS_ENV):
+        # Copies elsewhere write their results files there too, never over the committed ones.
+        os.environ[RESULTS_ENV] = str((args.out / "results").resolve())
     chapters = args.notebooks or sorted(Path("notebooks").glob("[0-9][0-9]_*.ipynb"))
     for chapter in chapters:
         start = time.perf_counter()
