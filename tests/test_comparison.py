@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from audioml.comparison import best_per_task, check_bars, load_bars
+from audioml.comparison import best_per_task, check_bars, is_reference, load_bars
 from chapters import CHAPTERS
 
 
@@ -54,3 +54,12 @@ def test_a_malformed_bars_file_is_refused(tmp_path) -> None:
     path.write_text("notebook,task\n01_signals,x\n")
     with pytest.raises(ValueError, match="columns must be"):
         load_bars(path)
+
+
+def test_oracles_and_differences_are_never_the_best_model() -> None:
+    measured = runs(("10_x", "denoise", "s", "oracle-psm", "si_sdr_improvement_db_at_0db", 12.0),
+                    ("10_x", "denoise", "s", "unet-minus-wiener", "si_sdr_improvement_db_at_0db", 3.0),
+                    ("10_x", "denoise", "s", "unet", "si_sdr_improvement_db_at_0db", 7.0),
+                    ("10_x", "denoise", "s", "wiener", "si_sdr_improvement_db_at_0db", 4.0))
+    assert best_per_task(measured)["model"].tolist() == ["unet"]
+    assert is_reference("oracle-irm") and is_reference("a-minus-b") and not is_reference("cnn-logmel")

@@ -13,7 +13,15 @@ import pandas as pd
 
 #: Metrics for which higher is better and that rank models against each other.
 HEADLINE_METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "micro_f1", "f1", "roc_auc",
-                    "segment_f1", "si_sdr_improvement_db", "snr_improvement_db")
+                    "segment_f1_1s", "si_sdr_improvement_db_at_0db")
+#: Runs that are references, not models one could deploy: oracle upper bounds (chapter 10's ideal
+#: masks) and paired differences between two models ("a-minus-b").
+REFERENCE_MARKERS = ("oracle", "-minus-")
+
+
+def is_reference(model: str) -> bool:
+    """Whether a results row is an oracle or a difference of two models rather than a model."""
+    return any(marker in str(model) for marker in REFERENCE_MARKERS)
 BARS_FILE = Path(__file__).resolve().parents[2] / "data" / "bars.csv"
 
 
@@ -29,8 +37,8 @@ def provenance(folder: Path) -> pd.DataFrame:
 
 
 def best_per_task(runs: pd.DataFrame) -> pd.DataFrame:
-    """For each (task, split, metric), the run with the highest value."""
-    ordered = runs.sort_values("value", ascending=False, kind="stable")
+    """For each (task, split, metric), the model with the highest value (oracles and differences left out)."""
+    ordered = runs[~runs["model"].map(is_reference)].sort_values("value", ascending=False, kind="stable")
     return ordered.groupby(["task", "split", "metric"], as_index=False).head(1) \
         .sort_values(["task", "split", "metric"]).reset_index(drop=True)
 
