@@ -102,7 +102,13 @@ def build_cnn(input_shape: Sequence[int], n_classes: int, filters: Sequence[int 
         if block.pool > 1:
             x = keras.layers.MaxPooling2D(block.pool, name=f"block{i}_out")(x)
     x = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
-    x = keras.layers.Dropout(dropout, name="dropout")(x)
+    return softmax_classifier(inputs, x, n_classes, dropout=dropout, learning_rate=learning_rate, name=name)
+
+
+def softmax_classifier(inputs, pooled, n_classes: int, *, dropout: float, learning_rate: float,
+                       name: str) -> keras.Model:
+    """Dropout and a softmax layer on ``pooled`` features, compiled for integer labels (chapters 5, 8, 11)."""
+    x = keras.layers.Dropout(dropout, name="dropout")(pooled)
     outputs = keras.layers.Dense(n_classes, activation="softmax", name="classes")(x)
     model = keras.Model(inputs, outputs, name=name)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",

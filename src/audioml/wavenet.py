@@ -22,6 +22,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from audioml.cnn import softmax_classifier
+
 MU = 255
 N_CODES = MU + 1
 
@@ -160,12 +162,7 @@ def build_classifier(n_samples: int | None, n_classes: int, *, front_filters: in
     x = keras.layers.Conv1D(skip_filters, 1, activation="relu", name="post")(x)
     x = keras.layers.Concatenate(name="pool")([keras.layers.GlobalAveragePooling1D(name="mean_pool")(x),
                                                keras.layers.GlobalMaxPooling1D(name="max_pool")(x)])
-    x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(n_classes, activation="softmax", name="classes")(x)
-    model = keras.Model(inputs, outputs, name=name)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    return model
+    return softmax_classifier(inputs, x, n_classes, dropout=dropout, learning_rate=learning_rate, name=name)
 
 
 def build_generator(*, filters: int = 32, skip_filters: int = 64, kernel_size: int = 2,
