@@ -53,8 +53,9 @@ def test_kl_closed_form_agrees_with_numerical_integration() -> None:
 def test_kl_is_non_negative_and_zero_only_at_the_prior(mean, log_var) -> None:
     kl = np.asarray(vae.kl_divergence(mean, log_var))
     assert kl.shape == (3,) and np.all(kl >= -1e-9)
-    at_prior = (np.abs(mean) < 1e-12).all(axis=1) & (np.abs(log_var) < 1e-12).all(axis=1)
-    assert np.all(kl[~at_prior] > 0)
+    # Within about 1e-3 of the prior, the KL (about x**2 / 2) drowns in the rounding of exp(log_var) - 1.
+    near_prior = (np.abs(mean) < 1e-3).all(axis=1) & (np.abs(log_var) < 1e-3).all(axis=1)
+    assert np.all(kl[~near_prior] > 0)
     np.testing.assert_allclose(np.asarray(vae.kl_divergence(np.zeros(4), np.zeros(4))), 0.0)
 
 
