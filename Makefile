@@ -13,10 +13,11 @@ NBVAL_NOTEBOOKS := $(wildcard notebooks/01_*.ipynb notebooks/02_*.ipynb notebook
 .PHONY: venv book test unit notebooks-fast nbval freshness book-check execute student lab clean
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt -e .
+	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
 	touch $@
 
 ## make book: render the book from the committed notebook outputs into _build/html (offline).
