@@ -10,6 +10,10 @@ class AudioMLError(Exception):
     """Base class of every error this package raises on purpose."""
 
 
+class ParameterError(AudioMLError, ValueError):
+    """An argument or setting has an invalid value; the message names it and the allowed range."""
+
+
 class DataNotFoundError(AudioMLError, FileNotFoundError):
     """A dataset is neither in the data root, nor in the cache, nor downloadable."""
 
@@ -21,6 +25,11 @@ class ChecksumError(AudioMLError):
         self.path, self.expected, self.actual = path, expected, actual
         message = f"checksum mismatch for {path}\n  expected sha256: {expected}\n  actual sha256:   {actual}"
         super().__init__(message + (f"\n  fix: {fix}" if fix else ""))
+
+
+class DownloadError(AudioMLError, OSError):
+    """A download was cut short, empty, too large or unsafe to unpack; the message names the URL,
+    the bytes expected and received, and the fix. Nothing of it is left in the cache."""
 
 
 class AudioFileError(AudioMLError, ValueError):
