@@ -1,0 +1,125 @@
+"""Music classification helpers for chapter 13: uploader groups, segment/clip aggregation and
+intervals that resample groups.
+
+Clips of one Freesound uploader or sample pack have nearby Freesound ids and sound alike, so
+:func:`freesound_runs` groups them; :func:`group_bootstrap_ci` then resamples those groups (a
+cluster bootstrap), not the clips, because clips of one group are not independent.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from audioml.errors import ParameterError
+from audioml.metrics import Interval
+
+AGGREGATIONS = ("mean", "vote")
+
+
+def freesound_runs(frame: pd.DataFrame, gap: int = 300, id_column: str = "freesound_id",
+                   label: str = "label") -> pd.Series:
+    """One group name per row: within each label, ids sorted, a new group wherever the id gap exceeds ``gap``.
+
+    Groups are named ``"<label>/<k>"`` (k counts from 0 in id order) and aligned with ``frame``'s index.
+    """
+    if gap < 0:
+        raise ParameterError(f"gap must be >= 0, got {gap}")
+    missing = {id_column, label} - set(frame.columns)
+    if missing:
+        raise ParameterError(f"frame lacks the column(s) {sorted(missing)} that freesound_runs needs")
+    groups = pd.Series(index=frame.index, dtype=object)
+    for name, part in frame.groupby(label, sort=True):
+        ids = part[id_column].astype(int).sort_values(kind="stable")
+        run = np.concatenate([[0], np.cumsum(np.diff(ids.to_numpy()) > gap)])
+        groups.loc[ids.index] = [f"{name}/{k}" for k in run]
+    return groups
+
+
+def macro_f1(y_true: Sequence, y_pred: Sequence, labels: Sequence | None = None) -> float:
+    """Unweighted mean of the per-class F1 over ``labels`` (default: the classes in ``y_true``).
+
+    A numpy twin of ``sklearn.metrics.f1_score(average="macro", zero_division=0)`` restricted to
+    the true classes, fast enough for thousands of bootstrap resamples.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if len(y_true) != len(y_pred) or len(y_true) == 0:
+        raise ParameterError(f"y_true and y_pred must be non-empty and of equal length, "
+                             f"got {len(y_true)} and {len(y_pred)}")
+    classes = np.unique(y_true) if labels is None else np.asarray(labels)
+    scores = []
+    for c in classes:
+        tp = np.sum((y_true == c) & (y_pred == c))
+        denominator = np.sum(y_true == c) + np.sum(y_pred == c)
+        scores.append(2 * tp / denominator if denominator else 0.0)
+    return float(np.mean(scores))
+
+
+def group_bootstrap_ci(y_true: Sequence, y_pred: Sequence, groups: Sequence,
+                       metric: Callable[[np.ndarray, np.ndarray], float], n_boot: int = 2000,
+                       seed: int = 0, confidence: float = 0.95) -> Interval:
+    """Percentile interval of ``metric`` from a cluster bootstrap: whole groups are drawn with replacement.
+
+    Every resample draws as many groups as there are, with replacement, and keeps all clips of
+    each drawn group (GUIDE §7.3: resample what is independent). With one clip per group it is
+    the ordinary bootstrap.
+    """
+    y_true, y_pred, groups = np.asarray(y_true), np.asarray(y_pred), np.asarray(groups)
+    if not len(y_true) == len(y_pred) == len(groups) or len(y_true) == 0:
+        raise ParameterError(f"y_true, y_pred and groups must be non-empty and of equal length, "
+                             f"got {len(y_true)}, {len(y_pred)} and {len(groups)}")
+    if not 0 < confidence < 1:
+        raise ParameterError(f"confidence must be in (0, 1), got {confidence}")
+    if n_boot < 1:
+        raise ParameterError(f"n_boot must be positive, got {n_boot}")
+    _, codes = np.unique(groups, return_inverse=True)
+    members = [np.flatnonzero(codes == g) for g in range(codes.max() + 1)]
+    rng = np.random.default_rng(seed)
+    values = np.empty(n_boot)
+    for b in range(n_boot):
+        rows = np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))])
+        values[b] = metric(y_true[rows], y_pred[rows])
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return Interval(float(metric(y_true, y_pred)), float(low), float(high))
+
+
+def covered_segments(starts_s: Sequence[float], length_s: float, durations_s: Sequence[float],
+                     tolerance_s: float = 0.5) -> np.ndarray:
+    """Mask of the segments that lie within their clip: the first segment of a clip always, later
+    ones only if they end at most ``tolerance_s`` after the clip's real (unpadded) end.
+
+    ``starts_s`` and ``durations_s`` are per segment (the segment's start, its parent clip's duration).
+    """
+    starts, durations = np.asarray(starts_s, float), np.asarray(durations_s, float)
+    if starts.shape != durations.shape:
+        raise ParameterError(f"starts_s and durations_s must have one value per segment, "
+                             f"got shapes {starts.shape} and {durations.shape}")
+    if length_s <= 0:
+        raise ParameterError(f"length_s must be positive, got {length_s}")
+    return (starts == 0) | (starts + length_s <= durations + tolerance_s)
+
+
+def aggregate_segments(probabilities: np.ndarray, clip_index: Sequence[int], n_clips: int,
+                       how: str = "mean") -> np.ndarray:
+    """Clip-level class scores from segment-level probabilities ``(n_segments, n_classes)``.
+
+    ``how="mean"`` averages the segments' probabilities; ``"vote"`` gives each clip the share of
+    its segments whose arg-max is each class. Returns ``(n_clips, n_classes)``; every clip needs
+    at least one segment.
+    """
+    if how not in AGGREGATIONS:
+        raise ParameterError(f"how must be one of {AGGREGATIONS}, got {how!r}")
+    probabilities, clip_index = np.asarray(probabilities, float), np.asarray(clip_index)
+    if probabilities.ndim != 2 or len(probabilities) != len(clip_index):
+        raise ParameterError(f"probabilities must be (n_segments, n_classes) with one clip_index per "
+                             f"segment, got {probabilities.shape} and {clip_index.shape}")
+    counts = np.bincount(clip_index, minlength=n_clips)
+    if len(counts) > n_clips or (counts == 0).any():
+        raise ParameterError(f"every clip 0..{n_clips - 1} needs at least one segment "
+                             f"(clips without one: {np.flatnonzero(counts == 0)[:5].tolist()})")
+    values = probabilities if how == "mean" else np.eye(probabilities.shape[1])[probabilities.argmax(axis=1)]
+    totals = np.zeros((n_clips, probabilities.shape[1]))
+    np.add.at(totals, clip_index, values)
+    return totals / counts[:, None]
