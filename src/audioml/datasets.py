@@ -137,6 +137,35 @@ REGISTRY: dict[str, DatasetSpec] = {spec.name: spec for spec in [
                RemoteFile(_YAMNET_RAW + "yamnet_class_map.csv", "yamnet_class_map.csv",
                           "cdf24d193e196d9e95912a2667051ae203e92a2ba09449218ccb40ef787c6df2")),
         notes="Online, chapter 8 can load the float model from TF Hub instead."),
+    DatasetSpec(  # chapter 13; offline: lossless FLAC copies of the WAVs, with labels, ids and licenses
+        name="fsd_instruments", folder="fsd_instruments", title="FSDKaggle2018 instrument subset (300 clips)",
+        source_url="https://zenodo.org/record/2552860", license="CC BY 4.0 (per clip: CC BY or CC0)",
+        citation="E. Fonseca et al., General-purpose Tagging of Freesound Audio with AudioSet Labels, DCASE 2018",
+        archive_url="https://github.com/seth814/Audio-Classification/archive/"
+                    "2aca6936241ce4273e9acc02d738e029433aa9ec.zip",
+        archive_members=_after_marker("/wavfiles/", (".wav",), "wavfiles/"),
+        files=(RemoteFile("https://raw.githubusercontent.com/vanphuoc9/luanvan/"
+                          "8b1a4d03aed1755d42d592a1eeb082526512b9af/train_post_competition.csv",
+                          "train_post_competition.csv"),),
+        notes="Online: the 300 WAVs, checked against the offline manifest's original_sha256 by the loader.",
+        extra={"wav_digest": "d72afe7461c82d767d701aec3579ecba72f9843380b546da36d692074c0e9974"}),
+    DatasetSpec(  # chapter 13; no audio: the filtered split and Sturm's artist index
+        name="gtzan_meta", folder="gtzan_meta", title="GTZAN metadata: fault-filtered split and artist index",
+        source_url="https://github.com/seungheondoh/gtzan-bind", license="no license stated (factual lists; cite)",
+        citation="B. L. Sturm, The GTZAN dataset, arXiv:1306.1461, 2013; C. Kereliuk, B. L. Sturm, J. Larsen, "
+                 "Deep Learning and Music Adversaries, IEEE TMM 2015",
+        files=tuple(RemoteFile("https://raw.githubusercontent.com/seungheondoh/gtzan-bind/"
+                               f"ba33dc7309afa49ef6b5176300531a9bbde2ad1f/dataset/{source}", source.rsplit("/", 1)[1], sha)
+                    for source, sha in [
+            ("metadata/sturm2013faults/GTZANindex.txt", "7bc7140f082cccd72046ec7c6e9b9c211a7491f6e7ede38fddafc63058559833"),
+            ("split/sturm2013faults/train_filtered.txt", "2b04966cef1486f1a7767b74271533fa23e220388db804a1937835e1fc4fa3fa"),
+            ("split/sturm2013faults/valid_filtered.txt", "f8fbee7c52397a0e0f3a91dc54fedecb2e27f5bdc9a9daeab8cb10d077e26956"),
+            ("split/sturm2013faults/test_filtered.txt", "09cafa6a89ce0a27f30ed250d56ecb4d03c22fffb5a693f96c7ae655ee02ac72")])),
+    DatasetSpec(  # chapter 13 with dataset="gtzan"; fetched by audioml.gtzan.fetch_gtzan (MD5 of the archive)
+        name="gtzan", folder="gtzan", title="GTZAN genre collection (audio; online only)",
+        source_url="https://huggingface.co/datasets/marsyas/gtzan", license="none (copyrighted recordings; research use)",
+        citation="G. Tzanetakis and P. Cook, Musical genre classification of audio signals, IEEE TSAP 10(5), 2002",
+        notes="Not in the book's data; audioml.loaders.load_gtzan downloads and checks it."),
 ]}
 
 

@@ -129,3 +129,87 @@ def example(key: str, hq: bool = False) -> str:
         raise FileNotFoundError(f"librosa example {key!r} is not in {DATA_ENV} and could not be "
                                 f"downloaded ({error}). Set {DATA_ENV} to a data root with "
                                 f"librosa_examples/.") from error
+
+
+def load_fsd_instruments() -> pd.DataFrame:
+    """The 300 FSDKaggle2018 instrument clips, 10 classes (chapter 13).
+
+    ``group`` is the clip's Freesound-id run (:func:`audioml.music.freesound_runs`: uploader packs
+    stay together) and ``fold``/``split`` a grouped, stratified 5-fold assignment (seed 0).
+    Offline rows come from the FLAC copy's manifest; a downloaded copy (the upstream WAVs) is
+    checked against the offline release's hashes and labelled from FSDKaggle2018's metadata.
+    """
+    import soundfile as sf
+
+    from audioml import music, splits
+    from audioml.datasets import REGISTRY
+    from audioml.errors import ChecksumError
+    from audioml.integrity import content_digest
+
+    folder = dataset_dir("fsd_instruments")
+    entries = read_manifest(folder)
+    if "label" in entries[0]:
+        rows = [{"path": str(folder / e["path"]), "label": e["label"], "freesound_id": int(e["freesound_id"]),
+                 "license": e["license"], "duration_s": float(e["duration_s"])} for e in entries]
+    else:
+        expected = REGISTRY["fsd_instruments"].extra["wav_digest"]
+        if (actual := content_digest(entries, (".wav",))) != expected:
+            raise ChecksumError(str(folder / "manifest.csv"), expected, actual,
+                                fix=f"the WAVs in {folder} are not the release the book uses; delete the folder "
+                                    f"to download it again, or set {DATA_ENV} to the offline copy")
+        meta = pd.read_csv(folder / "train_post_competition.csv").set_index("fname")
+        rows = [{"path": str(folder / e["path"]), "label": Path(e["path"]).parent.name,
+                 "freesound_id": int(meta.loc[Path(e["path"]).name, "freesound_id"]),
+                 "license": str(meta.loc[Path(e["path"]).name, "license"]).replace("Attribution", "CC BY"),
+                 "duration_s": sf.info(str(folder / e["path"])).duration} for e in entries if e["path"].endswith(".wav")]
+    frame = pd.DataFrame(rows).sort_values(["label", "freesound_id"]).reset_index(drop=True)
+    frame["group"] = music.freesound_runs(frame)
+    frame["fold"] = 0
+    for k, (_, test) in enumerate(splits.grouped_folds(frame, "group", n_splits=5, seed=0), start=1):
+        frame.loc[test, "fold"] = k
+    frame = frame.assign(speaker=None, take=None, source_clip=frame["freesound_id"].astype(str),
+                         split="fold" + frame["fold"].astype(str))
+    return _frame(frame.to_dict("records"))
+
+
+def load_gtzan_meta() -> pd.DataFrame:
+    """GTZAN's 1000 excerpts without audio (chapter 13): genre, Sturm's artist and title, filtered split.
+
+    ``path`` is the excerpt's name inside GTZAN (``genre/genre.000NN.wav``), ``group`` its artist
+    (an excerpt of its own where unidentified) and ``split`` train/valid/test or ``excluded``.
+    """
+    from audioml import gtzan
+
+    folder = dataset_dir("gtzan_meta")
+    index = gtzan.read_index(folder / "GTZANindex.txt")
+    index = index.merge(gtzan.read_splits(folder)[["stem", "split"]], on="stem", how="left")
+    frame = index.assign(path=index["genre"] + "/" + index["stem"] + ".wav", label=index["genre"],
+                         group=gtzan.artist_groups(index), split=index["split"].fillna("excluded"),
+                         speaker=None, take=None, fold=None, source_clip=index["stem"])
+    return _frame(frame.to_dict("records"))
+
+
+def load_gtzan(drop: tuple[str, ...] = ()) -> pd.DataFrame:
+    """GTZAN's audio (chapter 13 with ``dataset="gtzan"``): the metadata table with absolute paths.
+
+    Looks in ``$AUDIOML_DATA/gtzan``, then the cache; online, downloads it there
+    (:func:`audioml.gtzan.fetch_gtzan`). Excerpts in ``drop`` (e.g. ``gtzan.KNOWN_BAD``) are left out.
+    """
+    from audioml import gtzan
+    from audioml.datasets import cache_dir
+    from audioml.errors import DataNotFoundError
+    from audioml.settings import offline
+
+    root = data_root()
+    candidates = ([root / "gtzan"] if root else []) + [cache_dir() / "datasets" / "gtzan"]
+    folder = next((c for c in candidates if c.exists()), None)
+    if folder is None:
+        if offline():
+            searched = "\n".join(f"  - {c}" for c in candidates)
+            raise DataNotFoundError(f"GTZAN was not found and downloads are off (AUDIOML_OFFLINE=1).\n"
+                                    f"Searched:\n{searched}\n{gtzan.HOW_TO_GET}")
+        folder = gtzan.fetch_gtzan(candidates[-1])
+    audio = gtzan.check_folder(folder, drop=drop)
+    meta = load_gtzan_meta().drop(columns=["path", "split"])
+    frame = audio[["stem", "path", "split"]].merge(meta, left_on="stem", right_on="source_clip")
+    return _frame(frame.drop(columns="stem").to_dict("records"))
