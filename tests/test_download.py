@@ -9,18 +9,25 @@ import re
 import sys
 import tarfile
 import threading
-import urllib.error
 import zipfile
+from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from audioml import datasets
-from audioml.datasets import REGISTRY, DatasetSpec, RemoteFile, _after_marker, dataset_dir, fetch_dataset
-from audioml.download import download_file, extract_members, sha256_file
-from audioml.errors import ChecksumError, DataNotFoundError
+from audioml.archives import extract_members
+from audioml.datasets import (
+    REGISTRY,
+    DatasetSpec,
+    RemoteFile,
+    _after_marker,
+    dataset_dir,
+    fetch_dataset,
+)
+from audioml.download import download_file, sha256_file
+from audioml.errors import ArchiveError, ChecksumError, DataNotFoundError, DownloadError
 from audioml.integrity import content_digest, read_manifest
 
 pytestmark = [pytest.mark.usefixtures("isolated_env"), pytest.mark.timeout(60)]
@@ -168,10 +175,12 @@ def test_offline_switch_stops_the_download(server: Server, clips, monkeypatch) -
 
 
 def test_missing_archive_is_a_clear_data_not_found(server: Server, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setitem(REGISTRY, "toy", toy_spec(f"{server.url}/gone.zip", None))
+    monkeypatch.setitem(REGISTRY, "toy", toy_spec(f"{server.url}/gone.zip", "0" * 64))
     with pytest.raises(DataNotFoundError) as caught:
         dataset_dir("toy")
-    assert "the download failed (HTTP Error 404" in str(caught.value)
+    message = str(caught.value)
+    assert "the download failed (downloading " in message and "HTTP Error 404" in message
+    assert f"{server.url}/gone.zip" in message and "received 0" in message
     assert not leftovers(tmp_path / "cache")
 
 
@@ -199,7 +208,7 @@ def test_archive_without_the_files(server: Server, tmp_path: Path) -> None:
     write_zip(server.root / "repo.zip", JUNK)
     destination = tmp_path / "cache" / "datasets" / "toy"
     with pytest.raises(DataNotFoundError, match="holds none of the files of 'toy'"):
-        fetch_dataset(toy_spec(f"{server.url}/repo.zip", None), destination)
+        fetch_dataset(toy_spec(f"{server.url}/repo.zip", "0" * 64), destination)
     assert not destination.exists() and list(destination.parent.iterdir()) == []
 
 
@@ -218,8 +227,8 @@ def test_member_escaping_the_folder_is_refused(kind: str, server: Server, clips,
     name = f"repo.{kind}"
     (write_zip if kind == "zip" else write_tar_gz)(server.root / name, members(clips, evil))
     destination = tmp_path / "cache" / "datasets" / "toy"
-    with pytest.raises(ValueError, match="would be written outside"):
-        fetch_dataset(toy_spec(f"{server.url}/{name}", None), destination)
+    with pytest.raises(ArchiveError, match="would be written outside"):
+        fetch_dataset(toy_spec(f"{server.url}/{name}", "0" * 64), destination)
     assert not destination.exists() and list(destination.parent.iterdir()) == []
     assert not [p for p in tmp_path.rglob("evil.wav")]
 
@@ -242,7 +251,7 @@ def test_extract_members_renames_and_skips(clips, tmp_path: Path) -> None:
 
 def test_extract_members_refuses_other_files(tmp_path: Path) -> None:
     (tmp_path / "a.rar").write_bytes(b"Rar!\x1a\x07\x00 not supported")
-    with pytest.raises(ValueError, match="neither a zip nor a tar archive"):
+    with pytest.raises(ArchiveError, match="neither a zip nor a tar archive"):
         extract_members(tmp_path / "a.rar", tmp_path / "out", lambda m: m)
 
 
@@ -269,7 +278,7 @@ def test_download_file_wrong_hash_leaves_no_file(server: Server, tmp_path: Path)
 
 def test_download_file_http_error_leaves_no_file(server: Server, tmp_path: Path) -> None:
     target = tmp_path / "dl" / "gone.bin"
-    with pytest.raises(urllib.error.HTTPError):
+    with pytest.raises(DownloadError, match=re.escape(f"downloading {server.url}/gone.bin failed: HTTP Error 404")):
         download_file(f"{server.url}/gone.bin", target, progress=False)
     assert list((tmp_path / "dl").iterdir()) == []
 
@@ -289,7 +298,7 @@ def test_remote_files_with_and_without_hashes(server: Server, clips, tmp_path: P
 def test_remote_file_with_a_wrong_hash_leaves_nothing(server: Server, clips, tmp_path: Path) -> None:
     (server.root / "a.wav").write_bytes(clips["recordings/0_a_0.wav"])
     (server.root / "b.wav").write_bytes(clips["recordings/1_a_3.wav"])
-    spec = dataclasses.replace(toy_spec(None, None), archive_members=None, files=(
+    spec = dataclasses.replace(toy_spec(None, "0" * 64), archive_members=None, files=(
         RemoteFile(f"{server.url}/a.wav", "noise/a.wav", sha256_file_bytes(clips["recordings/0_a_0.wav"])),
         RemoteFile(f"{server.url}/b.wav", "noise/b.wav", "b" * 64)))
     destination = tmp_path / "cache" / "datasets" / "toy"
@@ -305,7 +314,13 @@ def test_registry_specs_are_downloadable_or_say_why() -> None:
             assert callable(spec.archive_members), spec.name
         for remote in spec.files:
             assert remote.url.startswith("https://") and not Path(remote.target).is_absolute()
-            assert remote.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", remote.sha256)
+            assert re.fullmatch(r"[0-9a-f]{64}", remote.sha256 or ""), (spec.name, remote.url)
+        urls = [spec.archive_url] if spec.archive_url else []
+        for url in urls + [r.url for r in spec.files]:  # pinned to a commit, never a branch
+            assert re.search(r"/[0-9a-f]{40}[/.]", url), url
+            assert "refs/heads" not in url and "/master" not in url and "/main/" not in url, url
+        if spec.archive_url:
+            assert spec.archive_sha256 or spec.digests(), spec.name
     assert datasets.REGISTRY["fsdd"].archive_members("x-26eb/recordings/3_theo_49.wav") == \
         "recordings/3_theo_49.wav"
     assert datasets._esc10_member("ESC-10-553c/001 - Dog bark/1-100032-A.ogg") == \

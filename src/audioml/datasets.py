@@ -5,32 +5,31 @@ Resolution order for a dataset (used by every chapter through :func:`dataset_dir
 1. the data root named by the environment variable ``AUDIOML_DATA``;
 2. the per-user cache (``AUDIOML_CACHE``, default ``~/.cache/audioml``);
 3. a download of the upstream release into that cache (skipped when
-   ``AUDIOML_OFFLINE=1``), verified before it is used.
+   ``AUDIOML_OFFLINE=1``), verified before it is installed (see :mod:`audioml.fetch`).
+
+Every URL is pinned to a commit and every download to a SHA-256 (of the file, or of the
+unpacked release through ``content_digest``); offline copies are checked against the same pins.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audioml.download import NETWORK_ERRORS, download_file, extract_members
-from audioml.errors import ChecksumError, DataNotFoundError
-from audioml.integrity import MANIFEST, verify_folder, write_manifest
+from audioml.download import MAX_BYTES
+from audioml.settings import CACHE_ENV, DATA_ENV, OFFLINE_ENV, cache_dir, data_root
 
-DATA_ENV = "AUDIOML_DATA"
-CACHE_ENV = "AUDIOML_CACHE"
-OFFLINE_ENV = "AUDIOML_OFFLINE"
+__all__ = ["CACHE_ENV", "DATA_ENV", "OFFLINE_ENV", "REGISTRY", "DatasetSpec", "RemoteFile", "cache_dir",
+           "data_root", "dataset_dir", "fetch_dataset"]
 
 
 @dataclass(frozen=True)
 class RemoteFile:
-    """One file of an upstream release: where to get it and where it goes."""
+    """One file of an upstream release: where to get it, where it goes, its SHA-256 and size (bytes)."""
 
     url: str
     target: str
     sha256: str | None = None
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,10 @@ class DatasetSpec:
 
     ``archive_members`` maps the archive's member names to paths in the folder
     (``None`` skips a member); ``content_digest`` pins the release (see
-    :func:`audioml.integrity.content_digest`) over files ending in ``digest_suffixes``.
+    :func:`audioml.integrity.content_digest`) over files ending in ``digest_suffixes``;
+    ``download_digest`` pins a fresh download where it differs from the offline copy
+    (e.g. WAV online, FLAC offline); ``archive_sha256`` pins the archive's bytes;
+    ``max_bytes`` caps each download and the unpacked archive.
     """
 
     name: str
@@ -55,6 +57,13 @@ class DatasetSpec:
     digest_suffixes: tuple[str, ...] = ()
     notes: str = ""
     extra: dict = field(default_factory=dict)
+    download_digest: str | None = None
+    archive_sha256: str | None = None
+    max_bytes: int = MAX_BYTES
+
+    def digests(self) -> tuple[str, ...]:
+        """The release digests a folder of this dataset may have (offline copy, fresh download)."""
+        return tuple(d for d in (self.content_digest, self.download_digest) if d)
 
 
 def _after_marker(marker: str, suffixes: tuple[str, ...], prefix: str = ""):
@@ -74,8 +83,15 @@ def _esc10_member(member: str) -> str | None:
     return f"audio/{parts[-2]}/{parts[-1]}"
 
 
+def _esc50_member(member: str) -> str | None:
+    """The WAVs of the ESC-50 re-upload's ``audio/`` folder, kept under audio/."""
+    parts = member.split("/")
+    return f"audio/{parts[-1]}" if len(parts) == 3 and parts[1] == "audio" and member.endswith(".wav") else None
+
+
 _FSDD_COMMIT = "26eb9aaf76e81b692f806f9140c2d2777410d7a1"
 _ESC10_COMMIT = "553c8f1743b9dba6b282e1323c3ca8fa76923448"
+_ESC50_COMMIT = "7085beb71d02eb515b8bad56ad2a29e8fa0dcd08"
 _PRA_RAW = "https://raw.githubusercontent.com/LCAV/pyroomacoustics/6fe43fecb7c358ac9aaa054e7e73641189f1afff/"
 _YAMNET_RAW = "https://raw.githubusercontent.com/Jaskaran197/Speaker-Detector/4ec29b6938f1051fe36b46786f8d486d8b74a38e/"
 
@@ -103,11 +119,18 @@ REGISTRY: dict[str, DatasetSpec] = {spec.name: spec for spec in [
         source_url="https://github.com/karolpiczak/ESC-50",
         license="CC BY-NC 3.0 (non-commercial use only)",
         citation="K. J. Piczak, ESC: Dataset for Environmental Sound Classification, ACM MM 2015",
-        archive_url="https://github.com/karolpiczak/ESC-50/archive/refs/heads/master.zip",
-        archive_members=lambda m: ("meta/esc50.csv" if m.endswith("/meta/esc50.csv") else
-                                   f"audio/{m.rsplit('/', 1)[1]}" if "/audio/4-" in m and m.endswith(".wav")
-                                   else None),
-        notes="Offline copy: fold 4 (+14 clips) as 22.05 kHz FLAC; online: fold 4 as 44.1 kHz WAV."),
+        # The offline copy's sources (its README): a re-upload of the same 414 ESC-50 v2 WAVs
+        # (MD5s match an independent index) and the upstream meta table, both at a commit.
+        archive_url=f"https://github.com/caitlinnguyen0/ESC-50/archive/{_ESC50_COMMIT}.zip",
+        archive_members=_esc50_member,
+        files=(RemoteFile("https://raw.githubusercontent.com/DaisioSK/ECS-DOT-Audio/"
+                          "cb75661547499365c4fffc3af17d9819944093e5/data/meta/esc50.csv", "meta/esc50.csv",
+                          "ca660da60191a97de289983a05821c9382d852a38a2ba8428980816b68cf6246", 93742),),
+        content_digest="7a043bfca3e5b8833a909c336293ad33bf33d4cf4ff8f2f3209b7d0ab3c9ac75",
+        download_digest="373f052a31bf795e5bf7302abc0ab38ff4d166cd4be657d667f29e6047f0ef6d",
+        digest_suffixes=(".wav", ".flac", ".csv"),
+        notes="Offline copy: fold 4 (+14 clips) as 22.05 kHz FLAC; online: the same 414 clips as 44.1 kHz WAV "
+              "(pinned by the offline manifest's original_sha256)."),
     DatasetSpec(
         name="librosa_examples", folder="librosa_examples", title="librosa example recordings",
         source_url="https://github.com/librosa/data", license="per file (PD, CC BY, CC BY-NC, CC BY 4.0)",
@@ -120,22 +143,31 @@ REGISTRY: dict[str, DatasetSpec] = {spec.name: spec for spec in [
         license="CMU ARCTIC: BSD-style; Speech Commands noise: CC BY 4.0",
         citation="J. Kominek and A. W. Black, The CMU Arctic speech databases, SSW 2004; "
                  "P. Warden, Speech Commands, arXiv:1804.03209, 2018",
-        files=tuple(RemoteFile(_PRA_RAW + source, target, sha) for source, target, sha in [
+        # Digests and sizes of the unchanged upstream files, from the offline copy's manifest.
+        files=tuple(RemoteFile(_PRA_RAW + source, target, sha, size) for source, target, sha, size in [
             ("examples/input_samples/doing_the_dishes.wav", "noise/doing_the_dishes.wav",
-             "099eafcd7c4c266612012b5622b97157042e5288acaf4cbf3dc475814bfcdaa8"),
+             "099eafcd7c4c266612012b5622b97157042e5288acaf4cbf3dc475814bfcdaa8", 3045984),
             ("notebooks/exercise_bike.wav", "noise/exercise_bike.wav",
-             "e453813ed45b2f9f81d5600ec3ac2a5e22d3f2c947fe6f0a3ff1f3d6018c014d"),
-        ] + [(f"examples/input_samples/cmu_arctic_us_{u}.wav", f"speech/cmu_arctic_us_{u}.wav", None)
-             for u in ["aew_a0001", "aew_a0002", "aew_a0003", "axb_a0004", "axb_a0005", "axb_a0006"]])),
+             "e453813ed45b2f9f81d5600ec3ac2a5e22d3f2c947fe6f0a3ff1f3d6018c014d", 1960248),
+        ] + [(f"examples/input_samples/cmu_arctic_us_{u}.wav", f"speech/cmu_arctic_us_{u}.wav", sha, size)
+             for u, sha, size in [
+            ("aew_a0001", "d7b3b0ee49a0dbd26ea813d220a2f8d252ab47eda15af06542d4d21ec1447228", 124206),
+            ("aew_a0002", "40641becf36e6b65a3aabfd7299778bf2c67eaa8fc4ce097d5b63ff33d7096fa", 128686),
+            ("aew_a0003", "9ab2f145deeebb375f47a93b6a45bf007962fde7402314b5a04a4d6318f6e93f", 113326),
+            ("axb_a0004", "24612efb6612433a66b2327d2688740a966d00c2a4c8462fa3de80223f9d2bf2", 89804),
+            ("axb_a0005", "b87c4ba7d75e51b84ed86469f7a29eca99106e24f50d1f3043ab8984372b6211", 50126),
+            ("axb_a0006", "d1aa2fca52f5b0d3b918aea7ae7e4daf555f300f8ce749f5c9d851ae7f47f0c8", 113324)]]),
+        content_digest="8441a0a1dc2ddcd23b2322241c991856e4bb7a3821ba884f395eae13ace0f853",
+        digest_suffixes=(".wav",)),
     DatasetSpec(
         name="yamnet", folder="models/yamnet", title="YAMNet (TFLite) and its AudioSet class map",
         source_url="https://github.com/tensorflow/models/tree/master/research/audioset/yamnet",
         license="Apache-2.0 (class names: CC BY-SA 4.0)",
         citation="Gemmeke et al., Audio Set: An ontology and human-labeled dataset for audio events, ICASSP 2017",
         files=(RemoteFile(_YAMNET_RAW + "yamnet.tflite", "yamnet.tflite",
-                          "469be6a3421cbc52cf97e9f2f966cba984198e8e7af9854d68b3e3ebb1e04194"),
+                          "469be6a3421cbc52cf97e9f2f966cba984198e8e7af9854d68b3e3ebb1e04194", 4078224),
                RemoteFile(_YAMNET_RAW + "yamnet_class_map.csv", "yamnet_class_map.csv",
-                          "cdf24d193e196d9e95912a2667051ae203e92a2ba09449218ccb40ef787c6df2")),
+                          "cdf24d193e196d9e95912a2667051ae203e92a2ba09449218ccb40ef787c6df2", 14096)),
         notes="Online, chapter 8 can load the float model from TF Hub instead."),
     DatasetSpec(  # chapter 13; offline: lossless FLAC copies of the WAVs, with labels, ids and licenses
         name="fsd_instruments", folder="fsd_instruments", title="FSDKaggle2018 instrument subset (300 clips)",
@@ -169,73 +201,19 @@ REGISTRY: dict[str, DatasetSpec] = {spec.name: spec for spec in [
 ]}
 
 
-def cache_dir() -> Path:
-    """The per-user cache: ``$AUDIOML_CACHE`` or ``~/.cache/audioml``."""
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "audioml")
-
-
-def data_root() -> Path | None:
-    """The explicit data root from ``$AUDIOML_DATA``, or None; a wrong path is an error."""
-    value = os.environ.get(DATA_ENV)
-    if not value:
-        return None
-    root = Path(value).expanduser()
-    if not root.is_dir():
-        raise DataNotFoundError(f"{DATA_ENV}={value} is not a folder. Point it at the book's data root "
-                                f"(for example ../shared/data) or unset it to use {cache_dir()}.")
-    return root
-
-
 def dataset_dir(name: str, download: bool = True) -> Path:
-    """The verified folder of dataset ``name``, downloading it into the cache if needed."""
-    if name not in REGISTRY:
-        raise KeyError(f"unknown dataset {name!r}; known: {', '.join(REGISTRY)}")
-    spec = REGISTRY[name]
-    root = data_root()
-    candidates = ([root / spec.folder] if root else []) + [cache_dir() / "datasets" / spec.folder]
-    for folder in candidates:
-        if (folder / MANIFEST).is_file():
-            verify_folder(folder, cache_dir() / "verified", spec.content_digest, spec.digest_suffixes)
-            return folder
-    offline = os.environ.get(OFFLINE_ENV, "") not in ("", "0")
-    if download and not offline and (spec.archive_url or spec.files):
-        try:
-            return fetch_dataset(spec, candidates[-1])
-        except NETWORK_ERRORS as error:
-            reason = f"the download failed ({error})"
-    else:
-        reason = "downloads are off (AUDIOML_OFFLINE=1)" if offline else "it cannot be downloaded automatically"
-    searched = "\n".join(f"  - {c}" for c in candidates)
-    raise DataNotFoundError(
-        f"dataset {name!r} was not found and {reason}.\nSearched:\n{searched}\n"
-        f"Fix: set {DATA_ENV} to a data root that holds {spec.folder}/ (offline copy), or go online "
-        f"so it can be downloaded from {spec.archive_url or spec.source_url}")
+    """The verified folder of dataset ``name``, downloading it into the cache if needed.
+
+    Raises :class:`~audioml.errors.UnknownNameError` (listing the known names) for an unknown
+    ``name`` and :class:`~audioml.errors.DataNotFoundError` when the data is nowhere to be had.
+    """
+    from audioml.fetch import resolve
+
+    return resolve(name, download)
 
 
 def fetch_dataset(spec: DatasetSpec, destination: Path) -> Path:
-    """Download ``spec`` into ``destination`` via a temporary folder, verify it, then move it in place."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=destination.parent, prefix=f".{destination.name}-") as tmp:
-        staging = Path(tmp) / "staging"
-        staging.mkdir()
-        written: list[str] = []
-        if spec.archive_url:
-            archive = download_file(spec.archive_url, Path(tmp) / "archive")
-            written += [str(p.relative_to(staging.resolve()))
-                        for p in extract_members(archive, staging, spec.archive_members)]
-            if not written:
-                raise DataNotFoundError(f"{spec.archive_url} holds none of the files of {spec.name!r}")
-        for remote in spec.files:
-            download_file(remote.url, staging / remote.target, remote.sha256)
-            written.append(remote.target)
-        write_manifest(staging, written)
-        try:
-            verify_folder(staging, Path(tmp) / "stamps", spec.content_digest, spec.digest_suffixes)
-        except ChecksumError as error:
-            raise ChecksumError(spec.archive_url or spec.source_url, error.expected, error.actual,
-                                fix=f"the upstream release of {spec.name!r} changed; nothing was kept. "
-                                    f"Use an offline copy via {DATA_ENV}, or report the new hash") from None
-        if destination.exists():
-            shutil.rmtree(destination)
-        os.replace(staging, destination)
-    return destination
+    """Download ``spec`` into ``destination`` under a file lock, verify it, then move it in place."""
+    from audioml.fetch import fetch
+
+    return fetch(spec, destination)

@@ -27,9 +27,21 @@ class ChecksumError(AudioMLError):
         super().__init__(message + (f"\n  fix: {fix}" if fix else ""))
 
 
+class UnknownNameError(ParameterError, KeyError):
+    """A name (dataset, example) that no registry knows; the message lists the known ones."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 class DownloadError(AudioMLError, OSError):
-    """A download was cut short, empty, too large or unsafe to unpack; the message names the URL,
-    the bytes expected and received, and the fix. Nothing of it is left in the cache."""
+    """A download failed, was cut short, empty or too large; the message names the URL, the bytes
+    expected and received, and the fix. Nothing of it is left in the cache."""
+
+
+class ArchiveError(AudioMLError, ValueError):
+    """An archive is not a zip or tar, or is unsafe to unpack (a member outside the folder, a link,
+    a bomb over the size or expansion cap). Nothing of it is installed."""
 
 
 class AudioFileError(AudioMLError, ValueError):

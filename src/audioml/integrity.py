@@ -1,27 +1,47 @@
-"""Manifests (path, sha256, bytes) and lazy verification of dataset folders.
+"""Manifests (path, sha256, bytes) and lazy verification of dataset folders (every chapter).
 
 Hashing 3000 files on every import would be slow, so :func:`verify_folder` checks
 every file's size on each call (cheap, catches truncation) and every SHA-256 once,
-recording success in a stamp file keyed by the manifest's own hash.
+recording success in a stamp file keyed by the manifest's own hash. A stamp that cannot
+be read is ignored (the files are hashed again); stamps and manifests are written atomically.
 """
 from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 from pathlib import Path
 
+from audioml.atomic import write_text
 from audioml.download import sha256_file
 from audioml.errors import AudioFileError, ChecksumError
 
 MANIFEST = "manifest.csv"
+_COLUMNS = ("path", "sha256", "bytes")
 
 
 def read_manifest(folder: str | os.PathLike) -> list[dict[str, str]]:
-    """Rows of ``folder/manifest.csv`` as dicts (at least path, sha256, bytes)."""
-    with open(Path(folder) / MANIFEST, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    """Rows of ``folder/manifest.csv`` as dicts (at least path, sha256, bytes).
+
+    Raises :class:`AudioFileError` naming the manifest when it is unreadable or malformed.
+    """
+    path = Path(folder) / MANIFEST
+    fix = f"restore it from the release, or delete {Path(folder)} (a cached copy is then downloaded again)"
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise AudioFileError(f"{path} is not a readable manifest ({error}); {fix}") from error
+    for number, row in enumerate(rows, start=2):
+        values = [row.get(c) for c in _COLUMNS]
+        if None in values or not values[2].isdigit() or len(values[1]) != 64 or not values[0]:
+            raise AudioFileError(f"{path}, line {number}: expected the columns path, sha256 (64 hex digits) "
+                                 f"and bytes (an integer), got {dict(zip(_COLUMNS, values))}; {fix}")
+        if Path(values[0]).is_absolute() or ".." in Path(values[0]).parts:
+            raise AudioFileError(f"{path}, line {number}: path {values[0]!r} leaves the folder; {fix}")
+    return rows
 
 
 def write_manifest(folder: str | os.PathLike, relative_paths: list[str]) -> Path:
@@ -29,13 +49,11 @@ def write_manifest(folder: str | os.PathLike, relative_paths: list[str]) -> Path
     folder = Path(folder)
     rows = [{"path": p, "sha256": sha256_file(folder / p), "bytes": (folder / p).stat().st_size}
             for p in sorted(relative_paths)]
-    partial = folder / (MANIFEST + ".part")
-    with open(partial, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["path", "sha256", "bytes"])
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(partial, folder / MANIFEST)
-    return folder / MANIFEST
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=list(_COLUMNS), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return write_text(folder / MANIFEST, text.getvalue())
 
 
 def content_digest(rows: list[dict[str, str]], suffixes: tuple[str, ...] = ()) -> str:
@@ -49,21 +67,32 @@ def content_digest(rows: list[dict[str, str]], suffixes: tuple[str, ...] = ()) -
     return hashlib.sha256(lines.encode()).hexdigest()
 
 
+def _stamp_matches(stamp: Path, folder: Path, files: int) -> bool:
+    try:
+        content = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False  # missing or corrupt: verify again and rewrite it
+    return isinstance(content, dict) and content.get("folder") == str(folder.resolve()) \
+        and content.get("files") == files
+
+
 def verify_folder(folder: str | os.PathLike, stamp_dir: str | os.PathLike,
-                  expected_digest: str | None = None, suffixes: tuple[str, ...] = ()) -> None:
+                  expected_digest: str | tuple[str, ...] | None = None, suffixes: tuple[str, ...] = ()) -> None:
     """Check ``folder`` against its manifest: sizes always, SHA-256 once per manifest.
 
+    ``expected_digest`` is the release's content digest (or a tuple of accepted ones).
     Raises :class:`ChecksumError` (both hashes shown) or :class:`AudioFileError`
-    (missing or truncated file), naming the file and what to do about it.
+    (missing or truncated file, malformed manifest), naming the file and what to do about it.
     """
     folder = Path(folder)
     manifest_path = folder / MANIFEST
     rows = read_manifest(folder)
     fix = f"restore the file from the upstream release, or delete {folder} to download it again"
     if expected_digest is not None:
+        accepted = (expected_digest,) if isinstance(expected_digest, str) else tuple(expected_digest)
         actual = content_digest(rows, suffixes)
-        if actual != expected_digest:
-            raise ChecksumError(str(manifest_path), expected_digest, actual,
+        if actual not in accepted:
+            raise ChecksumError(str(manifest_path), " or ".join(accepted), actual,
                                 fix="this folder holds a different release of the dataset; " + fix)
     for row in rows:
         path = folder / row["path"]
@@ -73,11 +102,10 @@ def verify_folder(folder: str | os.PathLike, stamp_dir: str | os.PathLike,
         if size != int(row["bytes"]):
             raise AudioFileError(f"{path} has {size} bytes, its manifest says {row['bytes']}; {fix}")
     stamp = Path(stamp_dir) / f"{folder.name}-{sha256_file(manifest_path)[:16]}.json"
-    if stamp.is_file() and json.loads(stamp.read_text()).get("folder") == str(folder.resolve()):
+    if _stamp_matches(stamp, folder, len(rows)):
         return
     for row in rows:
         actual = sha256_file(folder / row["path"])
         if actual != row["sha256"]:
             raise ChecksumError(str(folder / row["path"]), row["sha256"], actual, fix=fix)
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps({"folder": str(folder.resolve()), "files": len(rows)}))
+    write_text(stamp, json.dumps({"folder": str(folder.resolve()), "files": len(rows)}))

@@ -14,7 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from audioml.datasets import DATA_ENV, data_root, dataset_dir
+from audioml.errors import DataNotFoundError, UnknownNameError
 from audioml.integrity import read_manifest
+from audioml.settings import OFFLINE_ENV, offline
 
 STANDARD_COLUMNS = ["path", "label", "speaker", "take", "fold", "source_clip"]
 
@@ -94,7 +96,8 @@ def yamnet_files() -> dict[str, Path]:
 def use_offline_librosa_examples() -> Path | None:
     """Point ``LIBROSA_DATA_DIR`` at the data root's copy, if there is one and it is unset.
 
-    librosa reads the variable when it is first imported, so :mod:`audioml` calls this on import.
+    For code that calls ``librosa.ex`` itself: librosa reads the variable when it is first
+    imported, so call this before importing librosa. :func:`example` needs no such call.
     """
     try:
         root = data_root()
@@ -108,27 +111,34 @@ def use_offline_librosa_examples() -> Path | None:
 
 
 def example(key: str, hq: bool = False) -> str:
-    """Path of a ``librosa.ex`` recording: the offline copy if present, else librosa's download.
+    """Path of a ``librosa.ex`` recording: the verified offline copy if present, else librosa's download.
 
-    Works whatever the import order of librosa and this package (chapter 1).
+    Works whatever the import order of librosa and this package (chapter 1). Respects
+    ``AUDIOML_OFFLINE``; an unknown ``key`` raises :class:`UnknownNameError` listing the known ones.
     """
-    root = data_root()
-    folder = root / "librosa_examples" if root else None
+    root, folder = data_root(), None
+    if root is not None and (root / "librosa_examples").is_dir():
+        folder = dataset_dir("librosa_examples", download=False)
     if folder is not None and (folder / "index" / "index.json").is_file():
         index = json.loads((folder / "index" / "index.json").read_text())
         if key not in index:
-            raise KeyError(f"unknown librosa example {key!r}; known: {', '.join(sorted(index))}")
+            raise UnknownNameError(f"unknown librosa example {key!r}; known: {', '.join(sorted(index))}")
         path = folder / "audio" / (index[key]["path"] + (".hq.ogg" if hq else ".ogg"))
         if path.is_file():
             return str(path)
+    where = f"not in {DATA_ENV}'s librosa_examples/"
+    if offline():
+        raise DataNotFoundError(f"librosa example {key!r} is {where} and downloads are off ({OFFLINE_ENV}=1). "
+                                f"Fix: set {DATA_ENV} to a data root with librosa_examples/, or unset "
+                                f"{OFFLINE_ENV} so librosa can download it.")
     import librosa
 
     try:
         return librosa.ex(key, hq=hq)
     except Exception as error:  # pooch raises many kinds when offline
-        raise FileNotFoundError(f"librosa example {key!r} is not in {DATA_ENV} and could not be "
-                                f"downloaded ({error}). Set {DATA_ENV} to a data root with "
-                                f"librosa_examples/.") from error
+        raise DataNotFoundError(f"librosa example {key!r} is {where} and could not be downloaded "
+                                f"({type(error).__name__}: {error}). Fix: set {DATA_ENV} to a data root with "
+                                f"librosa_examples/, or check the connection.") from error
 
 
 def load_fsd_instruments() -> pd.DataFrame:
@@ -185,7 +195,7 @@ def load_gtzan_meta() -> pd.DataFrame:
     index = index.merge(gtzan.read_splits(folder)[["stem", "split"]], on="stem", how="left")
     frame = index.assign(path=index["genre"] + "/" + index["stem"] + ".wav", label=index["genre"],
                          group=gtzan.artist_groups(index), split=index["split"].fillna("excluded"),
-                         speaker=None, take=None, fold=None, source_clip=index["stem"])
+                         speaker=None, take=None, fold=None, source_clip=index["stem"]).drop(columns="stem")
     return _frame(frame.to_dict("records"))
 
 

@@ -150,8 +150,9 @@ def load_yamnet(source: str = "auto", hub_handle: str = HUB_HANDLE) -> Yamnet:
     """
     if source not in ("auto", "tflite", "tfhub"):
         raise ValueError(f"source must be 'auto', 'tflite' or 'tfhub', got {source!r}")
-    offline = os.environ.get("AUDIOML_OFFLINE", "") not in ("", "0")
-    if source == "tfhub" or (source == "auto" and not offline and importlib.util.find_spec("tensorflow_hub")):
+    from audioml.settings import offline
+
+    if source == "tfhub" or (source == "auto" and not offline() and importlib.util.find_spec("tensorflow_hub")):
         try:
             model, names = _hub_model(hub_handle)
         except Exception as error:
