@@ -10,7 +10,7 @@ CHAPTER ?=
 FAST_NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL_NOTEBOOKS := $(wildcard notebooks/01_*.ipynb notebooks/02_*.ipynb notebooks/03_*.ipynb)
 
-.PHONY: venv book test unit notebooks-fast nbval freshness book-check execute student lab clean
+.PHONY: venv book mathjax browser test unit notebooks-fast nbval freshness book-check execute student lab clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
@@ -21,8 +21,21 @@ $(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
 	touch $@
 
 ## make book: render the book from the committed notebook outputs into _build/html (offline).
-book: venv
+book: venv mathjax
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+## make mathjax: MathJax (pinned npm package, checked by its lockfile) for the built site's _static.
+MATHJAX := _build/mathjax/mathjax
+mathjax: $(MATHJAX)/tex-mml-chtml.js
+$(MATHJAX)/tex-mml-chtml.js: tools/mathjax/package-lock.json
+	npm ci --prefix tools/mathjax --silent --no-audit --no-fund
+	rm -rf $(MATHJAX) && mkdir -p $(MATHJAX)/output
+	cd tools/mathjax/node_modules/mathjax/es5 && cp -r tex-mml-chtml.js input a11y adaptors sre ui $(abspath $(MATHJAX))/ \
+	  && cp -r output/chtml $(abspath $(MATHJAX))/output/
+
+## make browser: the built book in headless Chromium at 390 and 1400 px (menus; screenshots in _build/screenshots).
+browser: venv
+	$(PY) -m pytest -q -p no:cacheprovider --noconftest tests/browser
 
 ## make test: every check CI runs, stage by stage, with the time of each.
 test: venv
@@ -32,9 +45,10 @@ test: venv
 	tools/stage freshness $(MAKE) --no-print-directory freshness
 	tools/stage student-copies $(MAKE) --no-print-directory student
 	tools/stage book $(MAKE) --no-print-directory book-check
+	tools/stage browser $(MAKE) --no-print-directory browser
 
 unit:
-	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/test_notebooks.py --ignore=tests/test_committed_notebooks.py
+	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/test_notebooks.py --ignore=tests/test_committed_notebooks.py --ignore=tests/browser
 
 notebooks-fast:
 	AUDIOML_SCRATCH=$(abspath $(SCRATCH)) $(PY) -m pytest -q -p no:cacheprovider tests/test_notebooks.py
