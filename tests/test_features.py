@@ -203,19 +203,13 @@ def test_cold_order_does_not_matter(clip_frame: pd.DataFrame, tmp_path: Path, mo
 
 
 def test_cache_key_changes_with_everything_that_matters(clip_frame: pd.DataFrame) -> None:
-    paths = clip_frame["path"].tolist()
-    base = cache_key("toy", "log_mel", FSDD, 0.3, paths)
-    assert base == cache_key("toy", "log_mel", FSDD, 0.3, paths[::-1])
-    assert base == cache_key("toy", "log_mel", FeatureParams(), 0.3, [f"/elsewhere/{Path(p).name}" for p in paths])
-    variants = [cache_key("toy", "log_mel", dataclasses.replace(FSDD, n_mels=64), 0.3, paths),
-                cache_key("toy", "log_mel", dataclasses.replace(FSDD, hop_length=160), 0.3, paths),
-                cache_key("toy", "log_mel", dataclasses.replace(FSDD, top_db=60.0), 0.3, paths),
-                cache_key("toy", "log_mel", FSDD, 0.5, paths),
-                cache_key("toy", "log_mel", FSDD, None, paths),
-                cache_key("toy", "mfcc", FSDD, 0.3, paths),
-                cache_key("other", "log_mel", FSDD, 0.3, paths),
-                cache_key("toy", "log_mel", FSDD, 0.3, paths[:-1])]
-    assert len({base, *variants}) == len(variants) + 1
+    parts = dict(dataset="toy", feature="log_mel", params=FSDD.as_dict(), duration=0.3, files=[("a.wav", "1")])
+    base = cache_key(**parts)
+    assert base == cache_key(**dict(reversed(parts.items())))
+    variants = [dict(parts, params=dataclasses.replace(FSDD, n_mels=64).as_dict()), dict(parts, duration=0.5),
+                dict(parts, duration=None), dict(parts, feature="mfcc"), dict(parts, dataset="other"),
+                dict(parts, files=[("a.wav", "2")]), dict(parts, files=[("b.wav", "1")])]
+    assert len({base, *(cache_key(**v) for v in variants)}) == len(variants) + 1
 
 
 def test_an_edited_feature_function_is_recomputed(clip_frame: pd.DataFrame, load_count: list[str]) -> None:
@@ -254,12 +248,9 @@ def test_unequal_shapes_without_duration(clip_frame: pd.DataFrame) -> None:
         cached_features(clip_frame, "toy", log_mel, FSDD, duration=None, progress=False)
 
 
-def test_fingerprint_follows_the_package_code_a_feature_runs_through(monkeypatch) -> None:
-    from audioml import cache, features
+def test_key_follows_the_package_code(monkeypatch) -> None:
+    from audioml import cache
 
-    before = cache.feature_fingerprint(features.log_mel)
-    real_digest = cache.module_digest
-    monkeypatch.setattr(cache, "module_digest",
-                        lambda name: "edited" if name == "audioml.audio" else real_digest(name))
-    assert cache.feature_fingerprint(features.log_mel) != before, "an edit to the loader must invalidate the cache"
-    assert cache.feature_fingerprint(features.log_mel).startswith("log_mel:")
+    before = cache.cache_key(feature="log_mel")
+    monkeypatch.setattr(cache, "package_digest", lambda: "edited")
+    assert cache.cache_key(feature="log_mel") != before, "an edit to the package must invalidate the cache"

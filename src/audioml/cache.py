@@ -1,67 +1,131 @@
-"""An on-disk feature cache keyed by dataset, parameters, feature (name and code) and package version.
+"""The one on-disk cache of the package: feature arrays (chapters 2-12) and YAMNet outputs (chapter 8).
 
 Chapters compute features for thousands of clips; :func:`cached_features` does it once
 (with a progress bar) and then loads the array from ``<cache>/features`` in about a second.
+An entry is reused only when nothing that determines it has changed. Its key
+(:func:`cache_key`) covers
+
+- the input files' content (SHA-256 of each file's bytes, so the same names in another
+  folder, or an edited file, never hit),
+- the feature's parameters and duration, and the feature itself by
+  :func:`audioml.fingerprint.fingerprint` (its code, default and bound arguments, the
+  globals and helpers it reads, a callable object's attributes),
+- the package's source (:func:`audioml.fingerprint.package_digest`) and the versions of
+  the libraries that decode and transform audio.
+
+Entries are written atomically (:mod:`audioml.atomic`), so processes sharing one cache
+never see half a file; an unreadable or mismatched entry is reported with a
+:class:`CacheWarning` naming its path and recomputed.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib
 import json
-import os
-import types
+import warnings
+import zipfile
+import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-import audioml
+from audioml.atomic import atomic_file
 from audioml.audio import load_audio
-from audioml.datasets import cache_dir
+from audioml.errors import ParameterError
 from audioml.features import FeatureParams
+from audioml.fingerprint import (
+    file_digest,
+    fingerprint,
+    library_versions,
+    package_digest,
+)
+from audioml.settings import cache_dir
+
+#: Bumped when the layout of an entry changes.
+FORMAT = 2
 
 
-def cache_key(dataset: str, feature: str, params: FeatureParams, duration: float | None,
-              paths: list[str]) -> str:
-    """A short hash of everything that determines the cached array."""
-    payload = json.dumps({"dataset": dataset, "feature": feature, "params": params.as_dict(),
-                          "duration": duration, "version": audioml.__version__,
-                          "files": sorted(Path(p).name for p in paths)}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+class CacheWarning(UserWarning):
+    """A cache entry was unreadable or did not match its key; it is recomputed."""
 
 
-#: Modules whose code every cached feature runs through (loading, features, clip statistics).
-FEATURE_MODULES = ("audioml.audio", "audioml.features", "audioml.tabular")
+def cache_key(**parts: object) -> str:
+    """A short hash of ``parts`` (JSON-able values) plus the package source and library versions."""
+    payload = json.dumps({"format": FORMAT, "package": package_digest(), "libraries": library_versions(),
+                          **parts}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-@functools.lru_cache(maxsize=None)
-def module_digest(name: str) -> str:
-    """A hash of the source file of module ``name``."""
-    return hashlib.sha256(Path(importlib.import_module(name).__file__).read_bytes()).hexdigest()
+def file_digests(paths: list[str]) -> list[str]:
+    """SHA-256 of each file (about 0.1 s for the 3000 FSDD clips); a missing file is an AudioFileError."""
+    from audioml.errors import AudioFileError
+
+    digests = []
+    for path in paths:
+        try:
+            digests.append(file_digest(path))
+        except OSError as error:
+            raise AudioFileError(f"{path}: cannot be read ({error.strerror or error}). Check the path, its "
+                                 f"permissions, or the data root (AUDIOML_DATA).") from None
+    return digests
 
 
-def feature_fingerprint(feature: Callable) -> str:
-    """The feature's name plus a hash of its compiled code and of the package code it runs
-    through (:data:`FEATURE_MODULES` and the module defining it), so that editing a function
-    (say, one written in a notebook) or the loader never returns the values of an old version."""
-    digest = hashlib.sha256()
-    module = getattr(feature, "__module__", None) or ""
-    for name in sorted(set(FEATURE_MODULES) | ({module} if module.startswith("audioml.") else set())):
-        digest.update(module_digest(name).encode())
+def read_entry(path: Path, key: str) -> dict[str, np.ndarray] | None:
+    """The arrays of the entry at ``path``, or None when it is missing, unreadable or not for ``key``."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as error:
+        _reject(path, f"unreadable ({type(error).__name__}: {error})")
+        return None
+    bad = [name for name, array in arrays.items() if name not in ("names", "key") and array.dtype.kind not in "biufc"]
+    if str(arrays.pop("key", "")) != key:
+        _reject(path, "written for another key")
+    elif bad:
+        _reject(path, f"array {bad[0]!r} has dtype {arrays[bad[0]].dtype}, not numeric")
+    else:
+        return arrays
+    return None
 
-    def add(code: types.CodeType) -> None:
-        digest.update(code.co_code)
-        for constant in code.co_consts:
-            add(constant) if isinstance(constant, types.CodeType) else digest.update(repr(constant).encode())
 
-    code = getattr(feature, "__code__", None)
-    if code is not None:
-        add(code)
-    name = getattr(feature, "__name__", type(feature).__name__)
-    return f"{name}:{digest.hexdigest()[:12]}"
+def _reject(path: Path, why: str) -> None:
+    warnings.warn(f"cache entry {path} is {why}; recomputing it", CacheWarning, stacklevel=3)
+
+
+def write_entry(path: Path, key: str, **arrays: np.ndarray) -> Path:
+    """Write ``arrays`` (numeric, never None or object dtype) and ``key`` to ``path`` atomically."""
+    for name, array in arrays.items():
+        if array is None or np.asarray(array).dtype == object:
+            raise ParameterError(f"refusing to cache {name!r} for {path.name}: it is "
+                                 f"{'None' if array is None else 'an object array'}, not a numeric array")
+    with atomic_file(path, "wb") as handle:
+        np.savez(handle, key=np.array(key), **arrays)  # type: ignore[arg-type]
+    return path
+
+
+def check_value(value: object, name: str, path: str) -> np.ndarray:
+    """``value`` as an array if it is numeric; a ParameterError naming the feature and clip otherwise."""
+    if value is None:
+        raise ParameterError(f"{name} returned None for {path}; a cached feature must return a numeric array")
+    array = np.asarray(value)
+    if array.dtype.kind not in "biufc":
+        raise ParameterError(f"{name} returned an array of dtype {array.dtype} for {path}; a cached feature "
+                             f"must return numbers (floats or integers)")
+    return array
+
+
+def _stack(values: list[np.ndarray], paths: list[str], name: str) -> np.ndarray:
+    shapes = {v.shape for v in values}
+    if len(shapes) > 1:
+        odd = next(i for i, v in enumerate(values) if v.shape != values[0].shape)
+        raise ParameterError(f"{name} gave arrays of {len(shapes)} shapes, e.g. {values[0].shape} for {paths[0]} "
+                             f"and {values[odd].shape} for {paths[odd]}; pass duration= to give every clip "
+                             f"one length")
+    return np.stack(values)
 
 
 def cached_features(frame: pd.DataFrame, dataset: str, feature: Callable[[np.ndarray, FeatureParams], np.ndarray],
@@ -73,23 +137,52 @@ def cached_features(frame: pd.DataFrame, dataset: str, feature: Callable[[np.nda
     array ``(n_clips, ...)``; with ``duration=None`` the features must already have equal shapes.
     The rows come back in the order of ``frame``.
     """
-    paths = frame["path"].tolist()
+    paths = [str(p) for p in frame["path"]]
     names = [Path(p).name for p in paths]
-    if len(set(names)) != len(names):  # the cache matches rows by file name
+    if len(set(names)) != len(names):  # the entry matches rows by file name
         repeated = sorted({n for n in names if names.count(n) > 1})
-        raise ValueError(f"cached_features needs distinct file names, but {len(repeated)} repeat "
-                         f"(e.g. {', '.join(repeated[:3])}); drop duplicate rows or rename the files")
+        raise ParameterError(f"cached_features needs distinct file names, but {len(repeated)} repeat "
+                             f"(e.g. {', '.join(repeated[:3])}); drop duplicate rows or rename the files")
     name = getattr(feature, "__name__", type(feature).__name__)
-    key = cache_key(dataset, feature_fingerprint(feature), params, duration, paths)
+    digests = file_digests(paths)
+    key = cache_key(kind="features", dataset=dataset, feature=fingerprint(feature), params=fingerprint(params),
+                    settings=params.as_dict(), duration=duration, files=sorted(zip(names, digests)))
     target = cache_dir() / "features" / f"{dataset}-{name}-{key}.npz"
-    if target.is_file():
-        with np.load(target) as stored:
-            order = {name: i for i, name in enumerate(stored["names"])}
-            return stored["values"][[order[name] for name in names]]
-    values = np.stack([feature(load_audio(p, sr=params.sr, duration=duration)[0], params)
-                       for p in tqdm(paths, desc=f"{name} ({dataset})", disable=not progress)])
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part.npz")
-    np.savez(partial, values=values, names=np.array(names))
-    os.replace(partial, target)
-    return values
+    stored = read_entry(target, key)
+    if stored is not None:
+        order = {n: i for i, n in enumerate(stored.get("names", np.array([])).tolist())}
+        if set(order) == set(names) and len(stored.get("values", ())) == len(order):
+            return stored["values"][[order[n] for n in names]]
+        _reject(target, "missing clips or values")
+    values = [check_value(feature(load_audio(p, sr=params.sr, duration=duration)[0], params), name, p)
+              for p in tqdm(paths, desc=f"{name} ({dataset})", disable=not progress)]
+    stacked = _stack(values, paths, name)
+    write_entry(target, key, values=stacked, names=np.array(names))
+    return stacked
+
+
+def cached_per_clip(paths: list[str], folder: str, label: str, parts: dict,
+                    compute: Callable[[str], dict[str, np.ndarray]], progress: bool = True
+                    ) -> dict[str, list[np.ndarray]]:
+    """``compute(path)`` for each clip, cached per clip content in one entry that grows (chapter 8).
+
+    Clips seen before (in fast or full mode) are reused. ``parts`` identifies the
+    computation (model, window, ...). Returns each array name's list in the order of ``paths``.
+    """
+    digests = file_digests(paths)
+    key = cache_key(kind="per-clip", **parts)
+    target = cache_dir() / folder / f"{label}-{key}.npz"
+    stored: dict[str, dict[str, np.ndarray]] = {}
+    entry = read_entry(target, key)
+    if entry is not None and "names" in entry:
+        fields = [f for f in entry if f != "names"]
+        stored = {d: {f: entry[f][i] for f in fields} for i, d in enumerate(entry["names"].tolist())}
+    missing = [(d, p) for d, p in dict(zip(digests, paths)).items() if d not in stored]
+    for digest, path in tqdm(missing, desc=label, disable=not progress):
+        stored[digest] = compute(path)
+    if missing:
+        every = sorted(stored)
+        fields = sorted(stored[every[0]])
+        write_entry(target, key, names=np.array(every),
+                    **{f: np.stack([stored[d][f] for d in every]) for f in fields})
+    return {f: [stored[d][f] for d in digests] for f in stored[digests[0]]} if digests else {}
