@@ -127,7 +127,8 @@ def test_read_results_flattens_every_run(tmp_path: Path, monkeypatch) -> None:
     assert frame.loc[frame["model"] == "logreg", "value"].item() == 0.99
     monkeypatch.setenv("AUDIOML_RESULTS", str(tmp_path))
     assert read_results().equals(frame)
-    assert read_results(tmp_path / "none").empty
+    with pytest.raises(FileNotFoundError, match="none: no results folder"):
+        read_results(tmp_path / "none")
 
 
 # --- the code hash ---------------------------------------------------------------------------------

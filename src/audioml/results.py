@@ -1,6 +1,11 @@
 """Results files: each chapter's measured numbers in ``results/<notebook>.json``.
 
-Chapter 13 and the book's tables read these files; no number is typed in by hand.
+The comparison chapter and the book's tables read these files; no number is typed in by
+hand. The files are strict JSON: :meth:`ResultsLog.add` converts numpy scalars and arrays
+to plain numbers and lists, and refuses NaN and infinity (JSON has neither) with an error
+naming the field, and anything else it cannot write (say, a Path) likewise. Files are
+written atomically (:mod:`audioml.atomic`): a full disk or a crash leaves the old file, and
+a read-only results file is refused, not replaced.
 """
 from __future__ import annotations
 
@@ -14,26 +19,27 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-RESULTS_ENV = "AUDIOML_RESULTS"
+from audioml.atomic import write_text
+from audioml.errors import DataNotFoundError, ParameterError
+from audioml.settings import RESULTS_ENV, book_root, results_override
+
+__all__ = ["RESULTS_ENV", "ResultsLog", "book_results_dir", "read_results", "results_dir"]
 VERSIONED = ("tensorflow-cpu", "tensorflow", "keras", "librosa", "numpy", "scikit-learn", "micrograd")
 
 
 def book_results_dir() -> Path:
     """The committed ``results/`` folder at the book's root, found from the working directory."""
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "_toc.yml").is_file():
-            return folder / "results"
-    raise FileNotFoundError(f"no book root (a folder with _toc.yml) above {here}; run from inside a "
-                            f"clone of the book's repository")
+    return book_root() / "results"
 
 
 def results_dir() -> Path:
     """Where a run writes: ``$AUDIOML_RESULTS``, else the book's ``results/``, else ``./results``."""
-    if os.environ.get(RESULTS_ENV):
-        return Path(os.environ[RESULTS_ENV])
+    override = results_override()
+    if override is not None:
+        return override
     try:
         return book_results_dir()
     except FileNotFoundError:
@@ -46,6 +52,42 @@ def _git_sha() -> str:
                               check=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def plain(value: object, field: str) -> object:
+    """``value`` as JSON-able Python (numpy scalars and arrays converted); a ParameterError naming
+    ``field`` for NaN, infinity or a type JSON cannot hold."""
+    if value is None or isinstance(value, (str, bool, np.bool_)):
+        return bool(value) if isinstance(value, np.bool_) else value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value):
+            raise ParameterError(f"field {field!r} is {float(value)}; JSON has no NaN or infinity, so a results "
+                                 f"file cannot hold it: leave the field out or record why it is undefined")
+        return float(value)
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [plain(item, f"{field}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, (str, int, np.integer)) or isinstance(key, (bool, np.bool_)):
+                raise ParameterError(f"field {field!r} has a key {key!r} of type {type(key).__name__}; "
+                                     f"use strings (or integers) as keys")
+        return {str(int(k) if isinstance(k, np.integer) else k): plain(v, f"{field}.{k}") for k, v in value.items()}
+    raise ParameterError(f"field {field!r} holds a {type(value).__name__} ({value!r:.60}), which a results file "
+                         f"cannot hold; convert it to a number, string, list or dict")
+
+
+def _integer(value: object, field: str) -> int:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if not number.is_integer():
+        raise ParameterError(f"{field} must be a whole number, got {value!r}")
+    return int(number)
 
 
 def _versions() -> dict[str, str]:
@@ -73,36 +115,58 @@ class ResultsLog:
 
     def add(self, *, task: str, split: str, model: str, metric: str, value: float,
             n_test: int, seed: int = 0, **extra: object) -> None:
-        """Record one measured number; ``extra`` holds e.g. a confidence interval."""
-        value = float(value)
+        """Record one measured number; ``extra`` holds e.g. a confidence interval (numbers,
+        strings, lists and dicts of them; numpy values are converted, NaN and inf refused)."""
+        where = f"{self.notebook}: {model}/{metric}"
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ParameterError(f"{where}: value must be a number, got {value!r}") from None
         if not math.isfinite(value):
-            raise ValueError(f"{self.notebook}: {model}/{metric} is {value}; refusing to record it")
-        self.runs.append({"task": task, "split": split, "model": model, "metric": metric,
-                          "value": value, "n_test": int(n_test), "seed": int(seed), **extra})
+            raise ParameterError(f"{where} is {value}; refusing to record it")
+        try:
+            row = {"task": task, "split": split, "model": model, "metric": metric, "value": value,
+                   "n_test": _integer(n_test, "n_test"), "seed": _integer(seed, "seed"),
+                   **{name: plain(item, name) for name, item in extra.items()}}
+        except ParameterError as error:
+            raise ParameterError(f"{where}: {error}") from None
+        self.runs.append(row)
 
     def write(self, folder: str | os.PathLike | None = None) -> Path:
         """Write ``<folder>/<notebook>.json`` atomically and return its path."""
         if not self.runs:
             raise ValueError(f"{self.notebook}: no runs recorded; call add() first")
         folder = Path(folder) if folder else results_dir()
-        folder.mkdir(parents=True, exist_ok=True)
+        runs = [plain(run, f"runs[{i}]") for i, run in enumerate(self.runs)]  # rows edited after add()
         document = {"notebook": self.notebook, "fast": self.fast,
                     "runtime_s": round(time.perf_counter() - self.started, 1),
                     "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                     "git_sha": _git_sha(), "python": platform.python_version(),
-                    "versions": _versions(), "runs": self.runs}
-        target = folder / f"{self.notebook}.json"
-        partial = target.with_name(target.name + ".part")
-        partial.write_text(json.dumps(document, indent=1) + "\n")
-        os.replace(partial, target)
-        return target
+                    "versions": _versions(), "runs": runs}
+        return write_text(folder / f"{self.notebook}.json", json.dumps(document, indent=1, allow_nan=False) + "\n")
 
 
 def read_results(folder: str | os.PathLike | None = None) -> pd.DataFrame:
-    """All runs of all results files, one row each, with the notebook and its mode."""
+    """All runs of all results files, one row each, with the notebook and its mode.
+
+    Raises :class:`DataNotFoundError` when ``folder`` does not exist and ``ValueError``
+    naming the file for one that is not a strict results file.
+    """
     folder = Path(folder) if folder else results_dir()
+    if not folder.is_dir():
+        raise DataNotFoundError(f"{folder}: no results folder. Run the chapters first (each writes "
+                                f"results/<notebook>.json), or point {RESULTS_ENV} or the folder argument at one.")
     rows = []
     for path in sorted(folder.glob("*.json")):
-        document = json.loads(path.read_text())
-        rows += [{"notebook": document["notebook"], "fast": document["fast"], **run} for run in document["runs"]]
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+            notebook, fast, runs = document["notebook"], document["fast"], list(document["runs"])
+            rows += [{"notebook": notebook, "fast": fast, **run} for run in runs]
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{path}: not a valid results file ({type(error).__name__}: {error}); re-run the "
+                             f"chapter that writes it, or delete the file") from None
     return pd.DataFrame(rows)
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
