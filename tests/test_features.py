@@ -12,7 +12,17 @@ import pytest
 
 import audioml.cache as cache_module
 from audioml.cache import cache_key, cached_features
-from audioml.features import ESC, FSDD, FeatureParams, log_mel, mel_power, mfcc, rms, summary_stats, zcr
+from audioml.features import (
+    ESC,
+    FSDD,
+    FeatureParams,
+    log_mel,
+    mel_power,
+    mfcc,
+    rms,
+    summary_stats,
+    zcr,
+)
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 PRESETS = pytest.mark.parametrize("params", [FSDD, ESC], ids=["FSDD", "ESC"])
@@ -218,7 +228,7 @@ def test_an_edited_feature_function_is_recomputed(clip_frame: pd.DataFrame, load
 
     first = cached_features(clip_frame, "toy", loudness, FSDD, duration=0.3, progress=False)
 
-    def loudness(y: np.ndarray, params: FeatureParams) -> np.ndarray:  # same name, new body  # noqa: F811
+    def loudness(y: np.ndarray, params: FeatureParams) -> np.ndarray:  # same name, new body
         return 2 * rms(y, params)
 
     load_count.clear()
@@ -254,3 +264,37 @@ def test_key_follows_the_package_code(monkeypatch) -> None:
     before = cache.cache_key(feature="log_mel")
     monkeypatch.setattr(cache, "package_digest", lambda: "edited")
     assert cache.cache_key(feature="log_mel") != before, "an edit to the package must invalidate the cache"
+
+
+# --- validation of parameters and signals (issue 13) ----------------------------------------------
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"top_db": float("nan")}, r"top_db must be a positive number of dB .* got nan"),
+    ({"top_db": -10.0}, "top_db must be a positive"),
+    ({"top_db": float("inf")}, "top_db"),
+    ({"n_mels": 512}, r"n_mels=512 with n_fft=256 at sr=8000 leaves 260 of 512 mel bands empty .*at most 151"),
+    ({"fmin": float("nan")}, "fmin must be in"),
+    ({"n_fft": 0}, "n_fft must be a positive integer"),
+])
+def test_bad_params_are_refused(changes: dict, message: str) -> None:
+    from audioml.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=message):
+        dataclasses.replace(FSDD, **changes)
+
+
+def test_no_top_db_floor_is_allowed() -> None:
+    y = signal(FSDD)
+    np.testing.assert_allclose(log_mel(y, dataclasses.replace(FSDD, top_db=None)),
+                               librosa.power_to_db(mel_power(y, FSDD), ref=1.0, top_db=None), atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.int32, np.uint8, bool, np.complex64])
+@pytest.mark.parametrize("feature", [log_mel, mfcc, rms, zcr])
+def test_integer_pcm_is_refused(dtype, feature) -> None:
+    from audioml.errors import ParameterError
+
+    pcm = (signal(FSDD) * 32767).astype(dtype)
+    scale = {np.int16: "divide by 32768", np.int32: "divide by 2147483648", np.uint8: "subtract 128, then divide by 128"}.get(dtype, "")
+    with pytest.raises(ParameterError, match=f"expected float samples in \\[-1, 1\\], got dtype .*{scale}"):
+        feature(pcm, FSDD)

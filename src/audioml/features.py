@@ -6,10 +6,15 @@ the presets (``FSDD``, ``ESC``) or derive their own with ``dataclasses.replace``
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
+import warnings
 from dataclasses import dataclass
 
 import librosa
 import numpy as np
+
+from audioml.errors import ParameterError
 
 
 @dataclass(frozen=True)
@@ -29,18 +34,47 @@ class FeatureParams:
         for name in ("sr", "n_fft", "hop_length", "n_mels", "n_mfcc"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError(f"FeatureParams.{name} must be a positive integer, got {value!r}")
+                raise ParameterError(f"FeatureParams.{name} must be a positive integer, got {value!r}")
         nyquist = self.sr / 2
         if not 0 <= self.fmin < (nyquist if self.fmax is None else self.fmax):  # fmax=0 is a value, not "unset"
-            raise ValueError(f"FeatureParams.fmin must be in [0, fmax), got fmin={self.fmin}, fmax={self.fmax}")
+            raise ParameterError(f"FeatureParams.fmin must be in [0, fmax), got fmin={self.fmin}, fmax={self.fmax}")
         if self.fmax is not None and self.fmax > nyquist:
-            raise ValueError(f"FeatureParams.fmax={self.fmax} is above the Nyquist frequency {nyquist} "
+            raise ParameterError(f"FeatureParams.fmax={self.fmax} is above the Nyquist frequency {nyquist} "
                              f"of sr={self.sr}; use fmax <= sr/2")
         if self.n_mfcc > self.n_mels:
-            raise ValueError(f"FeatureParams.n_mfcc={self.n_mfcc} exceeds n_mels={self.n_mels}")
+            raise ParameterError(f"FeatureParams.n_mfcc={self.n_mfcc} exceeds n_mels={self.n_mels}")
+        if self.top_db is not None and not (isinstance(self.top_db, (int, float, np.number))
+                                            and math.isfinite(self.top_db) and self.top_db > 0):
+            raise ParameterError(f"FeatureParams.top_db must be a positive number of dB (or None for no floor), "
+                                 f"got {self.top_db!r}")
+        empty = empty_mel_bands(self.sr, self.n_fft, self.n_mels, self.fmin, self.fmax)
+        if empty:
+            raise ParameterError(
+                f"FeatureParams.n_mels={self.n_mels} with n_fft={self.n_fft} at sr={self.sr} leaves {empty} of "
+                f"{self.n_mels} mel bands empty (an FFT of {self.n_fft} samples has {self.n_fft // 2 + 1} frequency "
+                f"bins); use at most {most_mel_bands(self.sr, self.n_fft, self.fmin, self.fmax)} bands or a larger n_fft")
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+@functools.lru_cache(maxsize=256)
+def empty_mel_bands(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None) -> int:
+    """How many mel filters fall between FFT bins and stay all zero (librosa's "Empty filters" case)."""
+    with warnings.catch_warnings():  # librosa's own "Empty filters detected": we count them instead
+        warnings.simplefilter("ignore")
+        weights = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
+    edges = librosa.mel_frequencies(n_mels + 2, fmin=fmin, fmax=sr / 2 if fmax is None else fmax)
+    return int(np.sum((edges[:-2] != 0) & (weights.max(axis=1) <= 0)))
+
+
+def most_mel_bands(sr: int, n_fft: int, fmin: float, fmax: float | None) -> int:
+    """The largest ``n_mels`` without empty bands for this FFT (a bisection)."""
+    low, high = 1, 4 * n_fft
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if not empty_mel_bands(sr, n_fft, middle, fmin, fmax) else (low, middle - 1)
+    return low
 
 
 #: 8 kHz speech (FSDD): 32 ms windows, 10 ms hop.
@@ -50,15 +84,26 @@ ESC = FeatureParams(sr=22050, n_fft=1024, hop_length=512, n_mels=64, n_mfcc=20)
 
 
 def _check_signal(y: np.ndarray, params: FeatureParams) -> np.ndarray:
-    y = np.asarray(y, dtype=np.float32)
+    """``y`` as float32 if it is a mono float signal long enough for one frame; a ParameterError otherwise.
+
+    Integer PCM is refused rather than guessed at: int16 samples used as floats would read
+    about 90 dB too loud. Divide by 32768 (int16) or load with :func:`audioml.audio.load_audio`.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind != "f":
+        half = 2 ** (8 * y.dtype.itemsize - 1)
+        scale = {"i": f"; divide by {half}", "u": f"; subtract {half}, then divide by {half}"}.get(y.dtype.kind, "")
+        raise ParameterError(f"expected float samples in [-1, 1], got dtype {y.dtype}{scale}, or load the "
+                             f"clip with audioml.audio.load_audio")
+    y = y.astype(np.float32, copy=False)
     if y.ndim != 1:
-        raise ValueError(f"expected a mono signal (1-D array), got shape {y.shape}")
+        raise ParameterError(f"expected a mono signal (1-D array), got shape {y.shape}")
     if y.shape[0] < params.n_fft:
-        raise ValueError(f"signal has {y.shape[0]} samples, fewer than n_fft={params.n_fft} "
+        raise ParameterError(f"signal has {y.shape[0]} samples, fewer than n_fft={params.n_fft} "
                          f"({params.n_fft / params.sr * 1000:.0f} ms); pad it (audioml.audio.fix_length) "
                          f"or lower n_fft")
     if not np.all(np.isfinite(y)):
-        raise ValueError("signal holds non-finite samples (NaN or inf)")
+        raise ParameterError(f"signal holds {int(np.sum(~np.isfinite(y)))} non-finite samples (NaN or inf)")
     return y
 
 
