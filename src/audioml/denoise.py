@@ -10,17 +10,20 @@
   [0, 1] and inverts it: the enhanced speech keeps the **noisy phase**.
 - **Classical baselines.** :func:`wiener_gain` (decision-directed Wiener filter with a
   noise power estimated from the clip itself) and :func:`spectral_gate` (a threshold per
-  frequency above the noise floor, as in the ``noisereduce`` package).
+  frequency above the noise floor, as in the ``noisereduce`` package), and
+  :func:`noisereduce_clip`, the ``noisereduce`` package itself (imported only there).
 """
 from __future__ import annotations
 
-from typing import Sequence
+import itertools
+from collections.abc import Sequence
 
 import librosa
 import numpy as np
 from scipy.ndimage import uniform_filter
 
 from audioml import augment
+from audioml.errors import ParameterError
 
 N_FFT, HOP = 256, 128  # 32 ms windows, 16 ms hop (half a window) at 8 kHz
 
@@ -42,13 +45,13 @@ def split_by_time(n_samples: int, shares: Sequence[float]) -> list[tuple[int, in
     edges[-1] = n_samples
     if np.any(np.diff(edges) <= 0):
         raise ValueError(f"shares {shares.tolist()} give an empty part of {n_samples} samples")
-    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+    return [(int(a), int(b)) for a, b in itertools.pairwise(edges)]
 
 
 def assert_disjoint(ranges: Sequence[tuple[int, int]]) -> None:
     """Raise ``ValueError`` if any two half-open sample ranges ``[start, stop)`` overlap (chapter 10)."""
     ordered = sorted(ranges)
-    for (a0, a1), (b0, b1) in zip(ordered[:-1], ordered[1:]):
+    for (a0, a1), (b0, b1) in itertools.pairwise(ordered):
         if b0 < a1:
             raise ValueError(f"sample ranges [{a0}, {a1}) and [{b0}, {b1}) overlap: a test excerpt "
                              f"could contain training noise; cut the recording with split_by_time")
@@ -204,3 +207,23 @@ def spectral_gate(spec: np.ndarray, quantile: float = 0.2, threshold_db: float =
     gate = uniform_filter(gate, size=size, mode="nearest")
     floor = 10.0 ** (floor_db / 20.0)
     return np.maximum(gate, floor).astype(np.float32)
+
+
+def noisereduce_clip(y: np.ndarray, sr: int, stationary: bool = False, prop_decrease: float = 1.0,
+                     n_fft: int = N_FFT, hop_length: int = HOP) -> np.ndarray:
+    """``noisereduce.reduce_noise`` (Sainburg's spectral gating) on one clip, same length, float32 (chapter 10).
+
+    ``stationary`` estimates one noise threshold per frequency from the whole clip; otherwise
+    the threshold follows a smoothed noise level over time. ``prop_decrease`` in [0, 1] is how
+    much of the gated noise is removed. The STFT defaults are this module's (32 ms, 16 ms hop).
+    """
+    import noisereduce
+
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1 or y.size < n_fft:
+        raise ParameterError(f"need one 1-D clip of at least n_fft={n_fft} samples, got shape {y.shape}")
+    if not 0.0 <= prop_decrease <= 1.0:
+        raise ParameterError(f"prop_decrease must be in [0, 1], got {prop_decrease}")
+    out = noisereduce.reduce_noise(y=y, sr=sr, stationary=stationary, prop_decrease=prop_decrease,
+                                   n_fft=n_fft, hop_length=hop_length)
+    return np.asarray(out, dtype=np.float32)[: y.size]
