@@ -176,11 +176,11 @@ REGISTRY: dict[str, DatasetSpec] = {spec.name: spec for spec in [
         archive_url="https://github.com/seth814/Audio-Classification/archive/"
                     "2aca6936241ce4273e9acc02d738e029433aa9ec.zip",
         archive_members=_after_marker("/wavfiles/", (".wav",), "wavfiles/"),
-        files=(RemoteFile("https://raw.githubusercontent.com/vanphuoc9/luanvan/"
-                          "8b1a4d03aed1755d42d592a1eeb082526512b9af/train_post_competition.csv",
-                          "train_post_competition.csv"),),
-        notes="Online: the 300 WAVs, checked against the offline manifest's original_sha256 by the loader.",
-        extra={"wav_digest": "d72afe7461c82d767d701aec3579ecba72f9843380b546da36d692074c0e9974"}),
+        notes="Online: the 300 WAVs, checked against the offline manifest's original_sha256 by the loader, "
+              "which also fetches FSDKaggle2018's metadata (labels' Freesound ids and licenses).",
+        extra={"wav_digest": "d72afe7461c82d767d701aec3579ecba72f9843380b546da36d692074c0e9974",
+               "metadata_url": "https://raw.githubusercontent.com/vanphuoc9/luanvan/"
+                               "8b1a4d03aed1755d42d592a1eeb082526512b9af/train_post_competition.csv"}),
     DatasetSpec(  # chapter 13; no audio: the filtered split and Sturm's artist index
         name="gtzan_meta", folder="gtzan_meta", title="GTZAN metadata: fault-filtered split and artist index",
         source_url="https://github.com/seungheondoh/gtzan-bind", license="no license stated (factual lists; cite)",

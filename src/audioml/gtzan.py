@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from audioml.download import download_file, extract_members
+from audioml.archives import extract_members
+from audioml.download import download_file
 from audioml.errors import AudioFileError, ChecksumError, DataNotFoundError, ParameterError
 
 GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")

@@ -153,6 +153,7 @@ def load_fsd_instruments() -> pd.DataFrame:
 
     from audioml import music, splits
     from audioml.datasets import REGISTRY
+    from audioml.download import download_file
     from audioml.errors import ChecksumError
     from audioml.integrity import content_digest
 
@@ -167,7 +168,10 @@ def load_fsd_instruments() -> pd.DataFrame:
             raise ChecksumError(str(folder / "manifest.csv"), expected, actual,
                                 fix=f"the WAVs in {folder} are not the release the book uses; delete the folder "
                                     f"to download it again, or set {DATA_ENV} to the offline copy")
-        meta = pd.read_csv(folder / "train_post_competition.csv").set_index("fname")
+        metadata = folder / "train_post_competition.csv"
+        if not metadata.is_file():
+            download_file(REGISTRY["fsd_instruments"].extra["metadata_url"], metadata, progress=False)
+        meta = pd.read_csv(metadata).set_index("fname")
         rows = [{"path": str(folder / e["path"]), "label": Path(e["path"]).parent.name,
                  "freesound_id": int(meta.loc[Path(e["path"]).name, "freesound_id"]),
                  "license": str(meta.loc[Path(e["path"]).name, "license"]).replace("Attribution", "CC BY"),

@@ -123,3 +123,24 @@ def aggregate_segments(probabilities: np.ndarray, clip_index: Sequence[int], n_c
     totals = np.zeros((n_clips, probabilities.shape[1]))
     np.add.at(totals, clip_index, values)
     return totals / counts[:, None]
+
+
+def masked_pool(frames: np.ndarray, mask: np.ndarray, stats: Sequence[str] = ("mean", "max", "std")) -> np.ndarray:
+    """Pool per-frame vectors ``(n_clips, n_frames, d)`` over the frames where ``mask`` ``(n_clips, n_frames)``
+    is true (the frames inside the clip, not its padding); concatenates ``stats`` in order.
+    """
+    frames, mask = np.asarray(frames, float), np.asarray(mask, bool)
+    if frames.ndim != 3 or mask.shape != frames.shape[:2]:
+        raise ParameterError(f"frames must be (n_clips, n_frames, d) and mask (n_clips, n_frames), "
+                             f"got {frames.shape} and {mask.shape}")
+    if not mask.any(axis=1).all():
+        raise ParameterError(f"every clip needs at least one frame in mask; clips "
+                             f"{np.flatnonzero(~mask.any(axis=1))[:5].tolist()} have none")
+    unknown = set(stats) - {"mean", "max", "std"}
+    if unknown:
+        raise ParameterError(f"stats must be among mean, max, std; got {sorted(unknown)}")
+    weights = mask[:, :, None].astype(float)
+    mean = (frames * weights).sum(axis=1) / weights.sum(axis=1)
+    parts = {"mean": mean, "max": np.where(mask[:, :, None], frames, -np.inf).max(axis=1),
+             "std": np.sqrt((((frames - mean[:, None]) ** 2) * weights).sum(axis=1) / weights.sum(axis=1))}
+    return np.concatenate([parts[s] for s in stats], axis=1)
