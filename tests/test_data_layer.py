@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import audioml.integrity as integrity
-from audioml import datasets, loaders
+from audioml import datasets, download, loaders
 from audioml.audio import load_audio
 from audioml.datasets import REGISTRY, dataset_dir
 from audioml.errors import AudioFileError, ChecksumError, DataNotFoundError
@@ -237,6 +237,7 @@ def test_offline_message_lists_the_data_root_too(tmp_path: Path, monkeypatch) ->
 @pytest.mark.timeout(30)
 def test_failed_download_names_the_url(tmp_path: Path, monkeypatch) -> None:
     url = f"http://127.0.0.1:{closed_port()}/fsdd.zip"
+    monkeypatch.setattr(download, "RETRY_WAIT_S", 0.0)
     monkeypatch.setitem(REGISTRY, "fsdd", dataclasses.replace(REGISTRY["fsdd"], archive_url=url))
     with pytest.raises(DataNotFoundError) as caught:
         dataset_dir("fsdd")

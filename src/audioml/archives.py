@@ -70,24 +70,27 @@ def extract_members(archive: str | os.PathLike, destination: str | os.PathLike,
     written: list[Path] = []
     try:
         if zipfile.is_zipfile(archive):
-            with zipfile.ZipFile(archive) as bundle:
-                for info in bundle.infolist():
+            with zipfile.ZipFile(archive) as zipped:
+                for info in zipped.infolist():
                     if info.is_dir():
                         continue
                     kind = stat.S_IFMT(info.external_attr >> 16)
                     target = target_for(info.filename, kind in (0, stat.S_IFREG))
                     if target is not None:
-                        with bundle.open(info) as stream:
+                        with zipped.open(info) as stream:
                             copy(stream, target, info.filename)
                         written.append(target)
         elif tarfile.is_tarfile(archive):
-            with tarfile.open(archive) as bundle:
-                for member in bundle:
+            with tarfile.open(archive) as tarred:
+                for member in tarred:
                     if member.isdir():
                         continue
                     target = target_for(member.name, member.isfile())
                     if target is not None:
-                        with bundle.extractfile(member) as stream:
+                        extracted = tarred.extractfile(member)
+                        if extracted is None:
+                            raise ArchiveError(f"{source}: member {member.name!r} has no data. Fix: {fix}")
+                        with extracted as stream:
                             copy(stream, target, member.name)
                         written.append(target)
         else:

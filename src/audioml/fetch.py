@@ -121,8 +121,11 @@ def _stage(spec: datasets.DatasetSpec, work: Path) -> Path:
     written: list[str] = []
     if spec.archive_url:
         archive = download_file(spec.archive_url, work / "archive", spec.archive_sha256, max_bytes=spec.max_bytes)
+        rename = spec.archive_members
+        if not callable(rename):
+            raise ParameterError(f"dataset {spec.name!r} has an archive_url but no archive_members mapper")
         written += [str(p.relative_to(staging.resolve()))
-                    for p in extract_members(archive, staging, spec.archive_members, max_bytes=spec.max_bytes,
+                    for p in extract_members(archive, staging, rename, max_bytes=spec.max_bytes,
                                              source=spec.archive_url)]
         archive.unlink()
         if not written:

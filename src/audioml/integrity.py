@@ -35,8 +35,8 @@ def read_manifest(folder: str | os.PathLike) -> list[dict[str, str]]:
     except (UnicodeDecodeError, csv.Error) as error:
         raise AudioFileError(f"{path} is not a readable manifest ({error}); {fix}") from error
     for number, row in enumerate(rows, start=2):
-        values = [row.get(c) for c in _COLUMNS]
-        if None in values or not values[2].isdigit() or len(values[1]) != 64 or not values[0]:
+        values = [row.get(c) or "" for c in _COLUMNS]
+        if not values[2].isdigit() or len(values[1]) != 64 or not values[0]:
             raise AudioFileError(f"{path}, line {number}: expected the columns path, sha256 (64 hex digits) "
                                  f"and bytes (an integer), got {dict(zip(_COLUMNS, values))}; {fix}")
         if Path(values[0]).is_absolute() or ".." in Path(values[0]).parts:
