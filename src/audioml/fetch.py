@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -129,7 +130,8 @@ def _stage(spec: datasets.DatasetSpec, work: Path) -> Path:
                                              source=spec.archive_url)]
         archive.unlink()
         if not written:
-            raise DataNotFoundError(f"{spec.archive_url} holds none of the files of {spec.name!r}")
+            raise DataNotFoundError(f"{spec.archive_url} holds none of the files of {spec.name!r}; nothing was "
+                                    f"kept. Fix: the archive's layout changed; report it, or use an offline copy")
     for remote in spec.files:
         download_file(remote.url, staging / remote.target, remote.sha256, size=remote.size,
                       max_bytes=spec.max_bytes)
@@ -152,26 +154,33 @@ def _lock_for(destination: Path) -> FileLock:
     return FileLock(str(locks / f"{destination.name}-{key}.lock"), timeout=LOCK_TIMEOUT_S)
 
 
-def fetch(spec: datasets.DatasetSpec, destination: Path) -> Path:
-    """Install ``spec`` at ``destination`` (see the module's docstring); return ``destination``."""
-    _require_pins(spec)
+def install_folder(destination: Path, stage: Callable[[Path], Path], ready: Callable[[Path], bool],
+                   label: str) -> Path:
+    """Build a folder and move it to ``destination``, safely for several processes; return ``destination``.
+
+    Under a file lock: if ``ready(destination)`` (the folder exists and verifies), use it;
+    else remove what killed runs left, call ``stage(work)`` (it builds and verifies a folder
+    inside the empty, uniquely named ``work`` and returns it) and rename that into place,
+    swapping out an old folder only because it failed ``ready``. Nothing is left on failure.
+    ``label`` names the data in messages. Used by :func:`fetch` and :func:`audioml.gtzan.fetch_gtzan`.
+    """
     destination.parent.mkdir(parents=True, exist_ok=True)
     lock = _lock_for(destination)
     try:
         lock.acquire()
     except Timeout:
-        raise DownloadError(f"waited {LOCK_TIMEOUT_S:.0f} s for another process's download of {spec.name!r} "
+        raise DownloadError(f"waited {LOCK_TIMEOUT_S:.0f} s for another process's download of {label} "
                             f"(lock {lock.lock_file}); fix: wait for it, or remove the lock file if no "
                             f"such process runs") from None
     try:
-        if _installed(spec, destination):
+        if ready(destination):
             return destination
         prefix = f".{destination.name}."
         remove_stale_temps(destination.parent, prefix)
         work = Path(tempfile.mkdtemp(dir=destination.parent, prefix=prefix, suffix=f".{os.getpid()}.tmp"))
         old = work.with_suffix(".old")
         try:
-            staging = _stage(spec, work)
+            staging = stage(work)
             if destination.exists():  # a folder that failed verification: swap it out, then delete it
                 os.rename(destination, old)
             os.rename(staging, destination)
@@ -182,3 +191,9 @@ def fetch(spec: datasets.DatasetSpec, destination: Path) -> Path:
     finally:
         lock.release()
 
+
+def fetch(spec: datasets.DatasetSpec, destination: Path) -> Path:
+    """Install ``spec`` at ``destination`` (see the module's docstring); return ``destination``."""
+    _require_pins(spec)
+    return install_folder(destination, lambda work: _stage(spec, work), lambda folder: _installed(spec, folder),
+                          f"dataset {spec.name!r}")
