@@ -17,8 +17,8 @@ from audioml.grading.screen import screen
 from chapters import CHAPTERS, read
 
 
-def exercise(label: str, title: str, solution: str, check: str, hidden: str = "") -> list:
-    cells = [new_markdown_cell(f"```{{exercise}} {title}\n:label: {label}\n\nDo it.\n```"),
+def exercise(label: str, title: str, solution: str, check: str, hidden: str = "", question: str = "") -> list:
+    cells = [new_markdown_cell(f"```{{exercise}} {title}\n:label: {label}\n\nDo it.{question}\n```"),
              new_markdown_cell(f"```{{solution-start}} {label}\n:class: dropdown\n```"),
              new_code_cell(solution, metadata={"tags": ["solution"]}),
              new_markdown_cell("```{solution-end}\n```"),
@@ -38,15 +38,17 @@ def toy_chapter() -> nbformat.NotebookNode:
                   "    return double(double(x))\n    ### END SOLUTION",
                   'with exercise_check("ex-99-2"):\n    assert quadruple(1) == 4\n'
                   'with exercise_check("ex-99-2"):\n    assert quadruple(-1) == -4 and helper(quadruple(0)) == 1',
-                  hidden='with exercise_check("ex-99-2"):\n    assert quadruple(0.5) == 2'),
+                  hidden='with exercise_check("ex-99-2"):\n    assert quadruple(0.5) == 2', question=" Why four?"),
     ])
 
 
-def submission(answers: dict[str, str], tmp_path, name: str = "99_toy-alice.ipynb") -> object:
+def submission(answers: dict[str, str], tmp_path, name: str = "99_toy-alice.ipynb", written: str = "") -> object:
     copy = student_copy(toy_chapter(), chapter="99_toy")
     for cell in copy.cells:
         label = cell.metadata.get("audioml", {}).get("exercise")
-        if label in answers:
+        if cell.metadata.get("audioml", {}).get("written") and written:
+            cell.source = cell.source.split("\n\n")[0] + "\n\n" + written
+        elif label in answers:
             cell.source = answers[label]
     path = tmp_path / name
     nbformat.write(copy, path)
@@ -69,6 +71,9 @@ def test_student_copy_has_no_solutions_gates_hidden_tests_or_outputs() -> None:
     assert "quadruple(0.5)" not in text, "hidden tests stay with the teacher"
     assert all(not c.get("outputs") for c in copy.cells if c.cell_type == "code")
     assert exercise_labels(copy) == ["ex-99-1", "ex-99-2"] and copy.metadata["audioml"]["chapter"] == "99_toy"
+    written = [c for c in copy.cells if c.metadata.get("audioml", {}).get("written")]
+    assert [c.metadata["audioml"]["exercise"] for c in written] == ["ex-99-2"], "an answer cell for the question"
+    assert copy.cells[copy.cells.index(written[0]) - 1].source.startswith('with exercise_check("ex-99-2")')
     parts = [c.metadata["audioml"] for c in copy.cells if "solution" in c.metadata.get("tags", [])]
     assert parts == [{"exercise": "ex-99-1", "part": 0}, {"exercise": "ex-99-2", "part": 0}]
 
@@ -141,7 +146,8 @@ def test_grading_gives_points_partial_credit_reasons_and_a_csv(tmp_path) -> None
     reference = toy_chapter()
     subs = [submission({"ex-99-1": "def double(x):\n    return 2 * x", "ex-99-2": "def quadruple(x):\n    return 4 * abs(x)"},
                        tmp_path, "99_toy-alice.ipynb"),
-            submission({"ex-99-2": "def quadruple(x):\n    return double(double(x))"}, tmp_path, "99_toy-bob.ipynb"),
+            submission({"ex-99-2": "def quadruple(x):\n    return double(double(x))"}, tmp_path, "99_toy-bob.ipynb",
+                       written="Because doubling twice is four times."),
             submission({}, tmp_path, "99_toy-carol.ipynb")]
     (tmp_path / "99_toy-dave.ipynb").write_text('{"cells": [')
     grades = [grade_submission(p, reference, "99_toy", time_limit_s=60)
@@ -157,6 +163,7 @@ def test_grading_gives_points_partial_credit_reasons_and_a_csv(tmp_path) -> None
     rows = list(csv.DictReader(path.open()))
     assert [r["student_id"] for r in rows] == ["alice", "bob", "carol", "dave"]
     assert rows[0]["total"] == "2.33" and rows[0]["max"] == "3.0" and rows[1]["ex-99-1 reason"] == "not answered"
+    assert rows[1]["ex-99-2 written answer"] == "Because doubling twice is four times." and "ex-99-1 written answer" not in rows[0]
 
 
 def test_another_chapter_and_dynamic_tricks_score_zero(tmp_path) -> None:
@@ -178,3 +185,26 @@ def test_another_chapter_and_dynamic_tricks_score_zero(tmp_path) -> None:
 def test_time_outs_and_dead_kernels_end_only_that_submission() -> None:
     assert "time limit of 8 s" in run_steps([Step("answer", "while True:\n    pass")], time_limit_s=8).fatal
     assert "kernel died" in run_steps([Step("answer", "import os\nos._exit(3)")], time_limit_s=60).fatal
+
+
+def test_assignment_has_student_notebook_otter_tests_and_autograder(tmp_path) -> None:
+    from otter.test_files.exception_test import ExceptionTestFile
+
+    from audioml.grading.assignments import build_assignment
+
+    chapter = tmp_path / "99_toy.ipynb"
+    nbformat.write(toy_chapter(), chapter)
+    folder = build_assignment(chapter, tmp_path / "assignments", otter=False)
+    assert (folder / "autograder.zip").is_file() and (folder / "autograder" / "points.csv").is_file()
+    student = nbformat.read(folder / "student" / "99_toy.ipynb", as_version=4)
+    assert "return 2 * x" not in str(student) and "quadruple(0.5)" not in str(student)
+    assert "quadruple(0.5)" not in (folder / "student" / "tests" / "ex-99-2.py").read_text(), "public tests only"
+    hidden = ExceptionTestFile.from_file(str(folder / "autograder" / "tests" / "ex-99-2.py"))
+    import numpy as np
+
+    env = {"np": np, "exercise_check": exercise_check, "helper": lambda x: x + 1}
+    good = hidden.run({**env, "double": lambda x: 2 * x, "quadruple": lambda x: 4 * x})
+    assert len(hidden.test_cases) == 3 and hidden.all_or_nothing is False and good is None
+    assert hidden.grade == 1.0 and hidden.possible == 2.0
+    hidden.run({**env, "quadruple": lambda x: 4 * abs(x)})
+    assert 0 < hidden.grade < 1, "one of three tests fails: partial credit"

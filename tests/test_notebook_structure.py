@@ -51,7 +51,7 @@ def test_every_import_is_available_on_colab(chapter) -> None:
 
 def test_package_dependencies_are_on_colab() -> None:
     """The setup cell installs audioml with --no-deps, so its own imports must be on Colab."""
-    source_files = (ROOT / "src" / "audioml").glob("*.py")
+    source_files = (ROOT / "src" / "audioml").rglob("*.py")
     imported = set().union(*(imported_modules(p.read_text()) for p in source_files))
     allowed = set(sys.stdlib_module_names) | COLAB_PREINSTALLED | INSTALLED_BY_SETUP | {"nbformat", "nbclient", "papermill"}
     assert imported - allowed == set()

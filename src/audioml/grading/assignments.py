@@ -26,6 +26,7 @@ from audioml.grading.assemble import split_check
 from audioml.grading.chapter import HIDDEN_TAG, chapter_exercises, student_copy
 from audioml.grading.gradebook import points_table
 
+PACKAGE = "audioml @ git+https://github.com/audioml-book/ml-for-audio"
 _TEST_FILE = '''"""Otter-Grader test of exercise {label}, made by `make assignments` from the chapter's check cell."""
 from otter.test_files import test_case
 
@@ -90,10 +91,13 @@ def build_assignment(chapter: Path, out_root: Path, otter: bool = True) -> Path:
     with zipfile.ZipFile(folder / "autograder.zip", "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(grader.rglob("*")):
             archive.write(path, path.relative_to(grader))
-    if otter and shutil.which("otter", path=str(Path(sys.executable).parent)) or otter and shutil.which("otter"):
+    if otter and (shutil.which("otter", path=str(Path(sys.executable).parent)) or shutil.which("otter")):
+        requirements = grader / "requirements.txt"  # what Gradescope's image installs
+        pins = chapter.parent.parent / "requirements.txt"
+        requirements.write_text((pins.read_text() if pins.is_file() else "") + f"\nmicrograd==0.1.0\n{PACKAGE}\n")
         command = [shutil.which("otter", path=str(Path(sys.executable).parent)) or "otter", "generate",
                    "--tests-dir", "tests", "--output-path", str((folder / "otter-autograder.zip").resolve()),
-                   "--no-config", "--no-environment", "--no-requirements"]
+                   "--no-config", "--no-environment", "--requirements", "requirements.txt"]
         done = subprocess.run(command, cwd=grader, capture_output=True, text=True, timeout=120)
         if done.returncode:
             print(f"{chapter.name}: otter generate failed, no otter-autograder.zip: {done.stderr[-300:]}")

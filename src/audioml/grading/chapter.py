@@ -15,6 +15,9 @@ from pathlib import Path
 import nbformat
 
 SOLUTION_TAG, HIDDEN_TAG = "solution", "hidden"
+#: The answer cell for the questions of an exercise's statement (compare, listen, explain), graded by hand.
+WRITTEN = ("**Your answer to the questions of Exercise {number}** (graded by hand, with the rubric of the "
+           "teaching page)\n\n*Write your answer here.*")
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 _GATE = re.compile(r"^\s*```\{solution-(start|end)\}\s*([\w.-]*)")
 _EXERCISE = re.compile(r"^\s*```\{exercise\}\s*(?P<title>.*)\n(?:.*\n)*?\s*:label:\s*(?P<label>[\w.-]+)", re.MULTILINE)
@@ -32,9 +35,17 @@ class Exercise:
     solutions: list[int] = field(default_factory=list)
     checks: list[int] = field(default_factory=list)
 
+    question: bool = False
+
     @property
     def open_ended(self) -> bool:
         return "open-ended" in self.title
+
+    @property
+    def number(self) -> str:
+        """"5.2" for ex-05-2, as the book numbers it."""
+        match = LABEL.match(self.label)
+        return f"{int(match['chapter'])}.{match['number']}" if match else self.label
 
 
 def exercise_labels(notebook: nbformat.NotebookNode) -> list[str]:
@@ -53,6 +64,7 @@ def chapter_exercises(notebook: nbformat.NotebookNode, name: str = "chapter") ->
                 label = match["label"]
                 exercises.setdefault(label, Exercise(label)).title = match["title"].strip()
                 exercises[label].statement = index
+                exercises[label].question = "?" in cell.source
             if match := _GATE.match(cell.source):
                 gate = (match.group(2) or gate) if match.group(1) == "start" else None
             continue
@@ -103,11 +115,19 @@ def student_copy(notebook: nbformat.NotebookNode, keep_outputs: bool = False,
     chapter's other cells (the student edition of the book); check cells lose theirs anyway.
     """
     copy = nbformat.from_dict(notebook)
-    gate, parts, cells = "?", {}, []
+    exercises = chapter_exercises(notebook, chapter or "chapter")
+    public = {label: [i for i in e.checks if HIDDEN_TAG not in notebook.cells[i].metadata.get("tags", [])]
+              for label, e in exercises.items()}
+    last = {public[label][-1]: e for label, e in exercises.items() if e.question and public[label]}
+    for index, cell in enumerate(copy.cells):
+        cell.metadata["_index"] = index
+    gate, inside, parts, cells = "?", False, {}, []
     for cell in copy.cells:
         match = _GATE.match(cell.source) if cell.cell_type == "markdown" else None
         if match:
-            gate = match.group(2) or gate
+            gate, inside = match.group(2) or gate, match.group(1) == "start"
+            continue
+        if inside and cell.cell_type != "code":  # a written solution between the gates
             continue
         if cell.cell_type == "code":
             tags = cell.metadata.get("tags", [])
@@ -120,10 +140,27 @@ def student_copy(notebook: nbformat.NotebookNode, keep_outputs: bool = False,
             if not keep_outputs or SOLUTION_TAG in tags or _CHECK.search(cell.source):
                 cell.outputs, cell.execution_count = [], None
         cells.append(cell)
+        if cell.cell_type == "code" and (done := last.get(cell.metadata.get("_index", -1))):
+            cells.append(nbformat.v4.new_markdown_cell(WRITTEN.format(number=done.number),
+                                                       metadata={"audioml": {"exercise": done.label, "written": True}}))
     copy.cells = cells
+    for cell in cells:
+        cell.metadata.pop("_index", None)
     copy.metadata.pop("papermill", None)
     copy.metadata["audioml"] = {"chapter": chapter, "student_id": ""}
     return copy
+
+
+def written_answers(submission: nbformat.NotebookNode) -> dict[str, str]:
+    """The text of each answer cell for an exercise's questions, where the student wrote one."""
+    found = {}
+    for cell in submission.cells:
+        meta = cell.get("metadata", {}).get("audioml", {})
+        if cell.cell_type == "markdown" and isinstance(meta, dict) and meta.get("written"):
+            text = cell.source.split("\n\n", 1)[-1].strip()
+            if text and text != "*Write your answer here.*":
+                found[str(meta.get("exercise"))] = text
+    return found
 
 
 def write_student_copies(chapters: list[Path], out_dir: Path) -> list[Path]:

@@ -2,6 +2,7 @@
 
     python -m audioml.grading student [CHAPTER ...] --out _build/student
     python -m audioml.grading assignments [CHAPTER ...] --out _build/assignments
+    python -m audioml.grading student-book --out _build/student-book
     python -m audioml.grading grade --chapter notebooks/03_backprop_micrograd.ipynb \\
         --csv grades.csv --time-limit 120 submissions/*.ipynb
 
@@ -22,6 +23,7 @@ import nbformat
 
 from audioml.grading.assignments import build_assignment
 from audioml.grading.chapter import chapter_exercises, write_student_copies
+from audioml.grading.edition import build_student_sources
 from audioml.grading.gradebook import POINTS_FILE, grade_submission, report, write_gradebook
 
 _CHAPTER = re.compile(r"\d\d_[\w-]+")
@@ -61,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     assign.add_argument("chapters", nargs="*", type=Path)
     assign.add_argument("--out", type=Path, default=Path("_build/assignments"))
     assign.add_argument("--no-otter", action="store_true", help="skip otter generate (the Gradescope zip)")
+    edition = commands.add_parser("student-book", help="sources of the book's student edition")
+    edition.add_argument("--out", type=Path, default=Path("_build/student-book"))
     grade = commands.add_parser("grade", help="grade submissions of one chapter into a CSV gradebook")
     grade.add_argument("submissions", nargs="+", type=Path)
     grade.add_argument("--chapter", type=Path, help="reference notebook, autograder.zip or autograder/ folder")
@@ -71,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "student":
         for path in write_student_copies(_chapters(args.chapters), args.out):
             print(f"wrote {path}")
+        return 0
+    if args.command == "student-book":
+        print(f"wrote {build_student_sources(Path('.'), args.out)}")
         return 0
     if args.command == "assignments":
         for chapter in _chapters(args.chapters):

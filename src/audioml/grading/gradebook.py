@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 
 from audioml.grading.assemble import assemble
-from audioml.grading.chapter import Exercise, chapter_exercises
+from audioml.grading.chapter import Exercise, chapter_exercises, written_answers
 from audioml.grading.run import RunResult, run_steps
 from audioml.grading.screen import bound_names
 
@@ -32,6 +32,7 @@ class Grade:
     student: str
     points: dict[str, float] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
+    written: dict[str, str] = field(default_factory=dict)
     maximum: float = 0.0
     note: str = ""
     seconds: float = 0.0
@@ -87,6 +88,7 @@ def grade_submission(path: Path, reference: nbformat.NotebookNode, chapter: str,
         grade.reasons = dict.fromkeys(exercises, "not graded")
         return grade
     grade.student = student_id(path, submission, chapter)
+    grade.written = written_answers(submission)
     claimed = str(submission.metadata.get("audioml", {}).get("chapter", "") or "")
     steps, unscored, notes = assemble(reference, submission, fast=fast, name=chapter, run_stubs=run_stubs)
     if (claimed and claimed != chapter) or len(unscored) == len(exercises) and all(
@@ -129,7 +131,8 @@ def write_gradebook(grades: list[Grade], exercises: dict[str, Exercise], path: P
     table = points_table(exercises, points_file)
     header = ["file", "student_id"]
     for label in exercises:
-        header += [f"{label} points", f"{label} reason"] + ([f"{label} rubric"] if table[label][1] else [])
+        header += [f"{label} points", f"{label} reason"] + ([f"{label} rubric"] if table[label][1] else []) + (
+            [f"{label} written answer"] if exercises[label].question else [])
     header += ["total", "max", "percent", "seconds", "note"]
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
@@ -139,7 +142,8 @@ def write_gradebook(grades: list[Grade], exercises: dict[str, Exercise], path: P
             row = [g.file, g.student]
             for label in exercises:
                 row += [g.points.get(label, 0.0), g.reasons.get(label, "")] + (
-                    [f"/{table[label][1]:g}"] if table[label][1] else [])
+                    [f"/{table[label][1]:g}"] if table[label][1] else []) + (
+                    [g.written.get(label, "")] if exercises[label].question else [])
             row += [g.total, g.maximum, round(100 * g.total / g.maximum, 1) if g.maximum else 0, g.seconds, g.note]
             writer.writerow(row)
     return path

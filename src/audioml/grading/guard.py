@@ -71,8 +71,9 @@ def _grader_snapshot(protected):
              "operator", "functools", "itertools", "collections", "contextlib")
     namespace = _sys.modules["__main__"].__dict__
     chapter = {name: namespace[name] for name in protected if name in namespace}
+    bound = {id(v) for v in chapter.values()}  # by identity: == on arrays and tensors is elementwise
     modules = {name: m for name, m in list(_sys.modules.items()) if isinstance(m, _types.ModuleType)
-               and (name.split(".")[0] in roots or m in chapter.values()) and not name.startswith("audioml.grading")}
+               and (name.split(".")[0] in roots or id(m) in bound) and not name.startswith("audioml.grading")}
     modules["builtins"] = _builtins
     saved = {(name, key): value for name, m in modules.items() for key, value in list(vars(m).items())
              if (callable(value) or isinstance(value, _types.ModuleType)) and not key.startswith("_")
