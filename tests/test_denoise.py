@@ -196,3 +196,13 @@ def test_noisereduce_clip_removes_white_noise_keeps_the_length_and_checks_its_ar
         denoise.noisereduce_clip(noisy, SR, prop_decrease=1.5)
     with pytest.raises(ValueError, match=r"shape \(100,\)"):
         denoise.noisereduce_clip(noisy[:100], SR)
+
+
+def test_noisereduce_clips_in_two_processes_equal_one() -> None:
+    clean, noise = tone_in_noise(n=4000)
+    clips = [clean + noise, clean + 0.5 * noise, (clean + noise)[:3000]]
+    serial = denoise.noisereduce_clips(clips, SR, prop_decrease=0.8)
+    parallel = denoise.noisereduce_clips(clips, SR, n_jobs=2, prop_decrease=0.8)
+    assert [len(y) for y in parallel] == [4000, 4000, 3000]
+    for a, b in zip(serial, parallel):
+        np.testing.assert_array_equal(a, b)
