@@ -114,7 +114,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_a_folder_is_not_an_audio_file(tmp_path: Path) -> None:
     with pytest.raises(AudioFileError) as caught:
         load_audio(tmp_path)
-    assert_names(caught, tmp_path, "no such audio file")
+    assert_names(caught, tmp_path, "is a directory, not an audio file")
 
 
 def test_empty_file(tmp_path: Path) -> None:
