@@ -2,7 +2,7 @@
 
 Run by `make book-student` after the build (skipped when it has not been built). A solution
 line is a line of a reference answer (between the BEGIN/END SOLUTION markers, or a whole
-solution cell) of at least 20 characters that appears nowhere else in the chapter.
+solution cell) of at least 20 characters that appears in no other cell of any chapter.
 """
 from __future__ import annotations
 
@@ -20,20 +20,26 @@ BOOK_SITE = ROOT / "_build" / "html"
 _TAG = re.compile(r"<[^>]+>")
 
 
-def solution_lines(chapter: Path) -> set[str]:
-    notebook = read(chapter)
+def _answers_and_rest(chapter: Path) -> tuple[list[str], str]:
     answers, elsewhere = [], []
-    for cell in notebook.cells:
+    for cell in read(chapter).cells:
         if cell.cell_type == "code" and SOLUTION_TAG in cell.metadata.get("tags", []):
-            lines, inside = cell.source.splitlines(), BEGIN not in cell.source
-            for line in lines:
+            inside = BEGIN not in cell.source
+            for line in cell.source.splitlines():
                 inside = (inside or line.strip() == BEGIN) and line.strip() != END
                 if inside and line.strip() != BEGIN:
                     answers.append(line.strip())
         else:
             elsewhere.append(cell.source)
-    rest = "\n".join(elsewhere)
-    return {line for line in answers if len(line) >= 20 and line not in rest}
+    return answers, "\n".join(elsewhere)
+
+
+_REST = "\n".join(_answers_and_rest(c)[1] for c in CHAPTERS)
+
+
+def solution_lines(chapter: Path) -> set[str]:
+    """Lines of the chapter's reference answers that no non-answer cell of any chapter contains."""
+    return {line for line in _answers_and_rest(chapter)[0] if len(line) >= 20 and line not in _REST}
 
 
 def site_texts(site: Path) -> dict[Path, str]:
