@@ -27,7 +27,7 @@ SECONDS = 0.3
 @pytest.fixture
 def clips(tmp_path: Path, write_wav) -> pd.DataFrame:
     paths = [str(write_wav(tmp_path / "a" / f"{i}_clip.wav", kind, 8000, 0.3, seed=i))
-             for i, kind in enumerate(["sine", "noise", "sine"])]
+             for i, kind in enumerate(["sine", "noise", "noise"])]
     return pd.DataFrame({"path": paths})
 
 
@@ -213,3 +213,36 @@ def test_unequal_shapes_name_the_clips(clips: pd.DataFrame, tmp_path: Path, writ
     frame = pd.DataFrame({"path": [*clips["path"], str(longer)]})
     with pytest.raises(ParameterError, match=r"2 shapes.*0_clip.wav.*9_long.wav; pass duration="):
         cached_features(frame, "toy", rms, FSDD, progress=False)
+
+
+# --- the per-clip cache behind the YAMNet embeddings ----------------------------------------------
+
+def test_per_clip_cache_keys_on_content(clips: pd.DataFrame, tmp_path: Path, write_wav, isolated_env: Path) -> None:
+    from audioml.cache import cached_per_clip
+
+    calls: list[str] = []
+
+    def compute(path: str) -> dict[str, np.ndarray]:
+        calls.append(path)
+        return {"level": np.abs(load_audio(path)[0]).mean(keepdims=True)}
+
+    paths = list(clips["path"])
+    first = cached_per_clip(paths[:2], "embeddings", "toy", {"model": "m"}, compute, progress=False)
+    assert len(calls) == 2
+    again = cached_per_clip(paths[::-1], "embeddings", "toy", {"model": "m"}, compute, progress=False)
+    assert len(calls) == 3 and np.array_equal(again["level"][1:][::-1], first["level"])
+    twins = [str(write_wav(tmp_path / "b" / Path(p).name, "noise", 8000, 0.3, seed=20 + i)) for i, p in enumerate(paths)]
+    cached_per_clip(twins, "embeddings", "toy", {"model": "m"}, compute, progress=False)
+    assert len(calls) == 6, "same names, other content: computed again"
+    cached_per_clip(paths[:1], "embeddings", "toy", {"model": "other"}, compute, progress=False)
+    assert len(calls) == 7, "another model: computed again"
+    (path,) = [p for p in (isolated_env / "embeddings").glob("*.npz") if path_holds(p, 6)]
+    corrupt_truncated(path)
+    with pytest.warns(CacheWarning, match="unreadable"):
+        cached_per_clip(paths, "embeddings", "toy", {"model": "m"}, compute, progress=False)
+    assert len(calls) == 10
+
+
+def path_holds(path: Path, n: int) -> bool:
+    with np.load(path) as stored:
+        return len(stored["names"]) == n

@@ -11,9 +11,7 @@ AudioSet class names. ``tensorflow_hub`` is imported only when the online back-e
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import json
 import os
 import re
 import warnings
@@ -23,7 +21,6 @@ from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 SAMPLE_RATE = 16000
 WINDOW = 15600  # samples: 0.975 s, one YAMNet patch of 96 frames
@@ -175,35 +172,28 @@ def clip_outputs(frame: pd.DataFrame, yamnet: Yamnet, dataset: str, duration: fl
     """YAMNet on every clip of ``frame`` (fixed to ``duration`` s), cached on disk (chapter 8).
 
     Returns stacked arrays ``scores`` (n_clips, n_frames, 521) and ``embeddings``
-    (n_clips, n_frames, 1024) in the order of ``frame``. The cache file holds one entry per
-    file name, per back-end and duration; clips computed once (fast or full mode) are reused.
+    (n_clips, n_frames, 1024) in the order of ``frame``. The cache (:func:`audioml.cache.cached_per_clip`)
+    holds one entry per clip content, per model file, back-end and duration; clips computed once
+    (fast or full mode) are reused.
     """
-    from audioml import __version__
     from audioml.audio import load_audio
-    from audioml.datasets import cache_dir
+    from audioml.cache import cached_per_clip
+    from audioml.fingerprint import file_digest
+    from audioml.loaders import yamnet_files
 
     names = [Path(p).name for p in frame["path"]]
     if len(set(names)) != len(names):
         raise ValueError("clip_outputs needs distinct file names (the cache matches rows by name)")
-    key = hashlib.sha256(json.dumps({"source": yamnet.source, "duration": duration, "window": WINDOW,
-                                     "hop": HOP, "version": __version__}).encode()).hexdigest()[:16]
-    target = cache_dir() / "embeddings" / f"{dataset}-yamnet-{yamnet.source}-{key}.npz"
-    stored: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if target.is_file():
-        with np.load(target) as old:
-            stored = {n: (s, e) for n, s, e in zip(old["names"], old["scores"], old["embeddings"])}
-    missing = [(n, p) for n, p in zip(names, frame["path"]) if n not in stored]
-    for name, path in tqdm(missing, desc=f"YAMNet ({dataset})", disable=not progress):
+    model = file_digest(yamnet_files()["model"]) if yamnet.source == "tflite" else yamnet.source
+    parts = {"model": model, "classes": yamnet.class_names, "duration": duration, "window": WINDOW, "hop": HOP}
+
+    def compute(path: str) -> dict[str, np.ndarray]:
         out = yamnet(load_audio(path, sr=SAMPLE_RATE, duration=duration)[0], SAMPLE_RATE)
-        stored[name] = (out.scores, out.embeddings)
-    if missing:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".part.npz")
-        every = sorted(stored)
-        np.savez(partial, names=np.array(every), scores=np.stack([stored[n][0] for n in every]),
-                 embeddings=np.stack([stored[n][1] for n in every]))
-        os.replace(partial, target)
-    return YamnetOutput(np.stack([stored[n][0] for n in names]), np.stack([stored[n][1] for n in names]))
+        return {"scores": out.scores, "embeddings": out.embeddings}
+
+    found = cached_per_clip([str(p) for p in frame["path"]], "embeddings", f"{dataset}-yamnet-{yamnet.source}",
+                            parts, compute, progress)
+    return YamnetOutput(np.stack(found["scores"]), np.stack(found["embeddings"]))
 
 
 def pool(embeddings: np.ndarray, how: str = "mean") -> np.ndarray:
