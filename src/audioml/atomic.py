@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from audioml.errors import ParameterError
+
 
 def check_writable(target: Path) -> None:
     """Refuse to replace a read-only file (also as root, who may write anything)."""
@@ -49,7 +51,7 @@ def atomic_file(target: str | os.PathLike, mode: str = "wb",
     for a read-only target and ``IsADirectoryError`` when ``target`` is a folder.
     """
     if mode not in ("wb", "w"):
-        raise ValueError(f"atomic_file mode must be 'wb' or 'w', got {mode!r}")
+        raise ParameterError(f"atomic_file mode must be 'wb' or 'w', got {mode!r}")
     target = Path(target)
     check_writable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
