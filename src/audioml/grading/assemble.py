@@ -45,12 +45,16 @@ def split_check(source: str, where: str) -> list[Step]:
     tree, lines, steps, plain = ast.parse(source), source.splitlines(), [], []
     for node in tree.body:
         start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
-        checks = [item for item in getattr(node, "items", []) if isinstance(node, ast.With)
-                  and isinstance(item.context_expr, ast.Call) and getattr(item.context_expr.func, "id", "") == "exercise_check"]
+        if not isinstance(node, ast.With):
+            plain += lines[start:node.end_lineno]
+            continue
+        checks = [item for item in node.items if isinstance(item.context_expr, ast.Call)
+                  and getattr(item.context_expr.func, "id", "") == "exercise_check"]
         if not checks:
             plain += lines[start:node.end_lineno]
             continue
         call = checks[0].context_expr
+        assert isinstance(call, ast.Call)
         if len(checks) > 1 or checks[0].optional_vars or not call.args or not isinstance(call.args[0], ast.Constant):
             raise ValueError(f"{where}: write checks as `with exercise_check(\"ex-NN-K\"):`")
         if plain:
@@ -59,7 +63,7 @@ def split_check(source: str, where: str) -> list[Step]:
         others = [ast.unparse(item) for item in node.items if item is not checks[0]]
         header = f"with {', '.join(others)}:" if others else "if True:"
         body = lines[node.body[0].lineno - 1:node.end_lineno]
-        steps.append(Step("test", header + "\n" + "\n".join(body), call.args[0].value))
+        steps.append(Step("test", header + "\n" + "\n".join(body), str(call.args[0].value)))
     if plain:
         steps.append(Step("code", "\n".join(plain)))
     return steps
@@ -78,16 +82,16 @@ def find_answers(submission: nbformat.NotebookNode, exercises: dict[str, Exercis
     for label, exercise in exercises.items():
         wanted = len(exercise.solutions)
         if any((label, part) in by_metadata for part in range(wanted)):
-            cells = [by_metadata.get((label, part), []) for part in range(wanted)]
-            if any(len(c) != 1 for c in cells):
-                found.problems[label] = f"expected {wanted} answer cell(s), found {[len(c) for c in cells]} per part"
+            per_part = [by_metadata.get((label, part), []) for part in range(wanted)]
+            if any(len(c) != 1 for c in per_part):
+                found.problems[label] = f"expected {wanted} answer cell(s), found {[len(c) for c in per_part]} per part"
             else:
-                found.sources[label] = [c[0] for c in cells]
+                found.sources[label] = [c[0] for c in per_part]
             continue
         if label not in statements:  # no metadata: the code cells after the statement, up to the check
             found.problems[label] = "no answer cell found (its statement and answer cells were removed)"
             continue
-        cells = []
+        cells: list[str] = []
         for cell in submission.cells[statements[label] + 1:]:
             if cell.cell_type == "markdown" and _EXERCISE.search(cell.source):
                 break

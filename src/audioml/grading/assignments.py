@@ -54,7 +54,7 @@ def otter_tests(reference: nbformat.NotebookNode, folder: Path, include_hidden: 
         hidden = HIDDEN_TAG in cell.metadata.get("tags", [])
         if cell.cell_type != "code" or "exercise_check" not in cell.source or (hidden and not include_hidden):
             continue
-        prelude = []
+        prelude: list[str] = []
         for step in split_check(cell.source, f"cell {index}"):
             if step.kind == "test":
                 cases.setdefault(step.label, []).append(("\n".join(prelude + [step.source]), hidden))

@@ -121,7 +121,7 @@ def student_copy(notebook: nbformat.NotebookNode, keep_outputs: bool = False,
     last = {public[label][-1]: e for label, e in exercises.items() if e.question and public[label]}
     for index, cell in enumerate(copy.cells):
         cell.metadata["_index"] = index
-    gate, inside, parts, cells = "?", False, {}, []
+    gate, inside, parts, cells = "?", False, dict[str, int](), []
     for cell in copy.cells:
         match = _GATE.match(cell.source) if cell.cell_type == "markdown" else None
         if match:

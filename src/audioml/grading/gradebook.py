@@ -139,7 +139,7 @@ def write_gradebook(grades: list[Grade], exercises: dict[str, Exercise], path: P
         writer = csv.writer(handle)
         writer.writerow(header)
         for g in grades:
-            row = [g.file, g.student]
+            row: list[object] = [g.file, g.student]
             for label in exercises:
                 row += [g.points.get(label, 0.0), g.reasons.get(label, "")] + (
                     [f"/{table[label][1]:g}"] if table[label][1] else []) + (

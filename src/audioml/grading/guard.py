@@ -36,7 +36,7 @@ def _grader_guard(report_path, allowed, forbidden):
                 return
             real = realpath(fspath(path) if not isinstance(path, bytes) else path.decode("utf-8", "replace"))
             writing = (isinstance(mode, str) and any(m in mode for m in "wax+")) or bool((flags or 0) & writes)
-            if real.endswith((".ipynb", ".ipynb.txt")) or inside(real, forbidden):
+            if real.endswith((".ipynb", ".ipynb.txt")) or (inside(real, forbidden) and not inside(real, allowed)):
                 refuse(f"open {real}")
             if writing and not inside(real, allowed) and "__pycache__" not in real and not real.startswith("/dev/"):
                 refuse(f"write {real}")
@@ -71,9 +71,11 @@ def _grader_snapshot(protected):
              "operator", "functools", "itertools", "collections", "contextlib")
     namespace = _sys.modules["__main__"].__dict__
     chapter = {name: namespace[name] for name in protected if name in namespace}
+    skip = {"sys", "os", "subprocess", "importlib", "warnings", "logging", "threading", "IPython", "ipykernel", "tqdm"}
     bound = {id(v) for v in chapter.values()}  # by identity: == on arrays and tensors is elementwise
     modules = {name: m for name, m in list(_sys.modules.items()) if isinstance(m, _types.ModuleType)
-               and (name.split(".")[0] in roots or id(m) in bound) and not name.startswith("audioml.grading")}
+               and (name.split(".")[0] in roots or id(m) in bound) and not name.startswith("audioml.grading")
+               and name.split(".")[0] not in skip}
     modules["builtins"] = _builtins
     saved = {(name, key): value for name, m in modules.items() for key, value in list(vars(m).items())
              if (callable(value) or isinstance(value, _types.ModuleType)) and not key.startswith("_")

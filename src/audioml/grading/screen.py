@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from typing import Collection
 
 from IPython.core.inputtransformer2 import TransformerManager
 
@@ -54,7 +55,19 @@ _ALLOWED_DUNDERS = {"__init__", "__call__", "__name__", "__len__", "__iter__", "
 _transformer = TransformerManager()
 
 
-def _module_names(tree: ast.AST, known: set[str] = frozenset()) -> set[str]:
+def _method_names() -> frozenset[str]:
+    """Methods and attributes of the values checks compare: shadowing one on an instance could lie."""
+    import numpy as np
+    import pandas as pd
+
+    names = set(dir(np.ndarray)) | set(dir(pd.DataFrame)) | set(dir(pd.Series)) | set(dir(list)) | set(dir(dict))
+    return frozenset(n for n in names if not n.startswith("_")) - {"data", "name", "index", "columns", "values"}
+
+
+SHADOWED = _method_names()
+
+
+def _module_names(tree: ast.AST, known: Collection[str] = ()) -> set[str]:
     """Names bound to modules by the imports in ``tree`` and by plain aliases of them (``x = np``)."""
     names: set[str] = set(known)
     for node in ast.walk(tree):
@@ -64,7 +77,7 @@ def _module_names(tree: ast.AST, known: set[str] = frozenset()) -> set[str]:
             names |= {alias.asname or alias.name for alias in node.names}
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Name, ast.Attribute)):
-            base = node.value
+            base: ast.expr = node.value
             while isinstance(base, ast.Attribute):
                 base = base.value
             if isinstance(base, ast.Name) and base.id in names:
@@ -81,7 +94,7 @@ _ALLOWED_METHODS = {"__init__", "__call__", "__repr__", "__str__", "__post_init_
                     "__next__", "__getitem__"}
 
 
-def _function_locals(function: ast.AST) -> set[str]:
+def _function_locals(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
     """Parameters and names assigned inside a function (they shadow the chapter's globals there)."""
     arguments = function.args
     names = {a.arg for a in arguments.args + arguments.posonlyargs + arguments.kwonlyargs}
@@ -92,7 +105,7 @@ def _function_locals(function: ast.AST) -> set[str]:
 def _top_level_targets(tree: ast.Module) -> set[str]:
     """Names that the module level of ``tree`` binds (not inside functions or classes)."""
     bound: set[str] = set()
-    stack = list(tree.body)
+    stack: list[ast.AST] = list(tree.body)
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -125,7 +138,7 @@ def module_names(source: str) -> set[str]:
         return set()
 
 
-def screen(source: str, protected: set[str] = frozenset(), modules: set[str] = frozenset()) -> list[str]:
+def screen(source: str, protected: Collection[str] = (), modules: Collection[str] = ()) -> list[str]:
     """The reasons why an answer's source may not run (empty: it may).
 
     ``protected`` are the names the chapter's own cells bind (``np``, ``relative_error``,
@@ -163,9 +176,11 @@ def screen(source: str, protected: set[str] = frozenset(), modules: set[str] = f
             elif node.attr.startswith("__") and node.attr not in _ALLOWED_DUNDERS:
                 problems.append(f"uses .{node.attr}")
         elif isinstance(node, ast.ClassDef):
+            problems += [f"class {node.name} derives from {ast.unparse(b)}" for b in node.bases
+                         if ast.unparse(b) != "object"] + [f"class {node.name} has keywords" for _ in node.keywords]
             problems += [f"defines {item.name} in class {node.name}" for item in node.body
-                         if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Assign))
-                         and getattr(item, "name", "__x__").startswith("__") and item.name not in _ALLOWED_METHODS]
+                         if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                         and item.name.startswith("__") and item.name not in _ALLOWED_METHODS]
             problems += [f"assigns a special method in class {node.name}" for item in node.body
                          if isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id.startswith("__")
                                                                  for t in item.targets)]
@@ -177,6 +192,8 @@ def screen(source: str, protected: set[str] = frozenset(), modules: set[str] = f
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and (
                 ".ipynb" in node.value or re.search(r"__\w+__", node.value)):
             problems.append(f"uses the string {node.value[:40]!r}")
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)) and node.attr in SHADOWED:
+            problems.append(f"assigns .{node.attr}, a method of arrays and tables")
         if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
             base = node.value
             while isinstance(base, (ast.Attribute, ast.Subscript)):
