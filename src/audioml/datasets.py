@@ -176,6 +176,10 @@ REGISTRY: dict[str, DatasetSpec] = {spec.name: spec for spec in [
         archive_url="https://github.com/seth814/Audio-Classification/archive/"
                     "2aca6936241ce4273e9acc02d738e029433aa9ec.zip",
         archive_members=_after_marker("/wavfiles/", (".wav",), "wavfiles/"),
+        # pins (helper-A): the offline FLAC copy, and the download's WAVs (the loader's wav_digest)
+        content_digest="3da18f9a29b2f22474002cb4f82f95b00339a6bfddd6921bde90b8b0d79b3b6e",
+        download_digest="d72afe7461c82d767d701aec3579ecba72f9843380b546da36d692074c0e9974",
+        digest_suffixes=(".wav", ".flac"),
         notes="Online: the 300 WAVs, checked against the offline manifest's original_sha256 by the loader, "
               "which also fetches FSDKaggle2018's metadata (labels' Freesound ids and licenses).",
         extra={"wav_digest": "d72afe7461c82d767d701aec3579ecba72f9843380b546da36d692074c0e9974",
