@@ -7,6 +7,7 @@ no half-installed dataset.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import io
 import os
 import re
@@ -387,3 +388,39 @@ def test_unknown_dataset_lists_the_known_ones() -> None:
         dataset_dir("fssd")
     assert isinstance(caught.value, KeyError) and isinstance(caught.value, ValueError)
     assert str(caught.value) == f"unknown dataset 'fssd'; known: {', '.join(datasets.REGISTRY)}"
+
+
+# --- local faults ----------------------------------------------------------------------------------
+
+def test_disk_full_is_not_retried_and_says_so(server: FaultServer, tmp_path: Path, monkeypatch) -> None:
+    url = server.add("f.bin", os.urandom(1000))
+    calls = []
+
+    def full(*args, **kwargs):
+        calls.append(1)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(download, "_stream", full)
+    with pytest.raises(DownloadError, match=re.escape(url) + r".*No space left.*Fix: free space in"):
+        download_file(url, tmp_path / "d" / "f.bin")
+    assert calls == [1] and os.listdir(tmp_path / "d") == []
+
+
+def test_destination_that_is_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError, match="it is a folder"):
+        download_file("http://127.0.0.1:9/x", tmp_path)
+
+
+def test_too_many_members(tmp_path: Path) -> None:
+    (tmp_path / "a.zip").write_bytes(zip_bytes({f"m/{i}.wav": b"" for i in range(10)}))
+    with pytest.raises(ArchiveError, match="more than 5 files to unpack"):
+        extract_members(tmp_path / "a.zip", tmp_path / "out", lambda m: m, max_members=5)
+
+
+def test_unwritable_stamp_only_warns(fixture_folder: Path, tmp_path: Path, monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(integrity, "write_text", refuse)
+    with pytest.warns(UserWarning, match="could not be written"):
+        verify_folder(fixture_folder, tmp_path / "stamps")

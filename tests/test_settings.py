@@ -135,3 +135,11 @@ def test_only_settings_reads_audioml_variables() -> None:
                  for number, line in enumerate(path.read_text().splitlines(), 1)
                  if reads.search(line) and path.name != "execute.py"]
     assert offenders == [], "read AUDIOML_* variables through audioml.settings"
+
+
+def test_relative_paths_are_made_absolute(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    monkeypatch.setenv("AUDIOML_CACHE", "cache")
+    monkeypatch.setenv("AUDIOML_DATA", "data")
+    assert settings.cache_dir() == tmp_path / "cache" and settings.data_root() == tmp_path / "data"

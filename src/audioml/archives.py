@@ -4,7 +4,7 @@ Refused, with :class:`ArchiveError` naming the archive, the member and the fix: 
 that would land outside the folder (``..``, an absolute path), a link, device or other
 special member, a member named twice, and a bomb: more unpacked bytes than ``max_bytes`` or
 than ``max_ratio`` times the archive's own size (counted while writing, not taken from the
-headers). The caller unpacks into a staging folder it deletes on failure.
+headers), or more than ``max_members`` files. The caller unpacks into a staging folder it deletes on failure.
 """
 from __future__ import annotations
 
@@ -21,11 +21,14 @@ from audioml.errors import ArchiveError
 
 #: Unpacked bytes allowed per archive byte. Audio barely compresses (FSDD, ESC: about 1.1:1).
 MAX_RATIO = 100
+#: Files unpacked per archive at most (FSDD has 3000): a bomb of empty files is a bomb too.
+MAX_MEMBERS = 100_000
 
 
 def extract_members(archive: str | os.PathLike, destination: str | os.PathLike,
                     rename: Callable[[str], str | None], max_bytes: int = MAX_BYTES,
-                    max_ratio: float = MAX_RATIO, source: str | None = None) -> list[Path]:
+                    max_ratio: float = MAX_RATIO, source: str | None = None,
+                    max_members: int = MAX_MEMBERS) -> list[Path]:
     """Extract the members of a zip or tar archive for which ``rename`` gives a path.
 
     ``rename(member_name)`` returns the member's path relative to ``destination`` or
@@ -52,6 +55,8 @@ def extract_members(archive: str | os.PathLike, destination: str | os.PathLike,
                                f"{destination}. Fix: {fix}")
         if target in seen:
             raise ArchiveError(f"{source}: two members unpack to {target}. Fix: {fix}")
+        if len(seen) >= max_members:
+            raise ArchiveError(f"{source}: more than {max_members} files to unpack; refusing. Fix: {fix}")
         seen.add(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         return target

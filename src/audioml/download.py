@@ -15,6 +15,7 @@ Unzip/Untar processors unpack in place with no size or expansion cap (and, befor
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import os
@@ -89,10 +90,14 @@ def _failure(url: str, reason: str, expected: int | None, received: int, fix: st
                          f"{received}. Nothing was kept. Fix: {fix}")
 
 
+#: Errors of the local disk, not of the network: retrying does not help.
+_LOCAL_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+
+
 def _transient(error: BaseException) -> bool:
     if isinstance(error, urllib.error.HTTPError):
         return error.code >= 500
-    return isinstance(error, NETWORK_ERRORS + (OSError,))
+    return isinstance(error, NETWORK_ERRORS + (OSError,)) and getattr(error, "errno", None) not in _LOCAL_ERRNOS
 
 
 def _stream(url: str, handle, size: int | None, max_bytes: int, timeout_s: float,
@@ -138,6 +143,8 @@ def download_file(url: str, destination: str | os.PathLike, sha256: str | None =
     :class:`ChecksumError` (both hashes); in every case nothing is left at ``destination``.
     """
     destination = Path(destination)
+    if destination.is_dir():
+        raise IsADirectoryError(f"cannot download {url} to {destination}: it is a folder; name a file")
     destination.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(destination.parent, f".{destination.name}.")
     descriptor, name = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.",
@@ -155,9 +162,10 @@ def download_file(url: str, destination: str | os.PathLike, sha256: str | None =
                 except DownloadError:
                     raise
                 except Exception as error:  # network faults: retry, then report with the counts
+                    local = getattr(error, "errno", None) in _LOCAL_ERRNOS
                     if attempt == ATTEMPTS or not _transient(error):
-                        raise _failure(url, f"{error} (after {attempt} tries)", size, handle.tell(),
-                                       _NETWORK_FIX) from error
+                        fix = f"free space in (or make writable) {destination.parent}" if local else _NETWORK_FIX
+                        raise _failure(url, f"{error} (after {attempt} tries)", size, handle.tell(), fix) from error
                     time.sleep(RETRY_WAIT_S * attempt)
             handle.flush()
             os.fsync(handle.fileno())

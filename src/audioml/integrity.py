@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import warnings
 from pathlib import Path
 
 from audioml.atomic import write_text
@@ -108,4 +109,8 @@ def verify_folder(folder: str | os.PathLike, stamp_dir: str | os.PathLike,
         actual = sha256_file(folder / row["path"])
         if actual != row["sha256"]:
             raise ChecksumError(str(folder / row["path"]), row["sha256"], actual, fix=fix)
-    write_text(stamp, json.dumps({"folder": str(folder.resolve()), "files": len(rows)}))
+    try:
+        write_text(stamp, json.dumps({"folder": str(folder.resolve()), "files": len(rows)}))
+    except OSError as error:  # a read-only cache: the folder is verified, only the shortcut is lost
+        warnings.warn(f"{folder} verified, but its stamp {stamp} could not be written ({error}); "
+                      f"it will be hashed again next time", stacklevel=2)

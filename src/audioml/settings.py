@@ -29,11 +29,11 @@ def _value(name: str) -> str:
 
 
 def data_root() -> Path | None:
-    """The data root named by ``$AUDIOML_DATA``, or None when unset; a wrong path is an error."""
+    """The data root named by ``$AUDIOML_DATA`` (made absolute), or None when unset; a wrong path is an error."""
     value = _value(DATA_ENV)
     if not value:
         return None
-    root = Path(value).expanduser()
+    root = Path(value).expanduser().absolute()
     if not root.is_dir():
         raise DataNotFoundError(f"{DATA_ENV}={value} is not a folder. Point it at the book's data root "
                                 f"(for example ../shared/data) or unset it to use {cache_dir()}.")
@@ -41,9 +41,9 @@ def data_root() -> Path | None:
 
 
 def cache_dir() -> Path:
-    """The per-user cache: ``$AUDIOML_CACHE`` or ``~/.cache/audioml`` (it need not exist yet)."""
+    """The per-user cache, an absolute path: ``$AUDIOML_CACHE`` or ``~/.cache/audioml`` (it need not exist yet)."""
     value = _value(CACHE_ENV)
-    folder = Path(value).expanduser() if value else Path.home() / ".cache" / "audioml"
+    folder = Path(value).expanduser().absolute() if value else Path.home() / ".cache" / "audioml"
     if folder.exists() and not folder.is_dir():
         raise ParameterError(f"{CACHE_ENV}={value} is a file, not a folder. Point it at a folder "
                              f"the book may write to, or unset it to use ~/.cache/audioml.")
