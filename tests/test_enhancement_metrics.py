@@ -69,6 +69,13 @@ def test_bad_input_raises_parameter_errors_that_name_the_value() -> None:
         em.score_perceptual([clean], [clean], 22050)
     with pytest.raises(ParameterError, match="got 1 and 2"):
         em.score_perceptual([clean], [clean, clean], SR)
+    with pytest.raises(ParameterError, match="PESQ .nb, 8000 Hz. failed on a clip of 6400 samples: ValueError"):
+        em.pesq(clean, np.zeros_like(clean), SR, "nb")   # nothing left of the speech
+    for n_jobs in (1, 2):
+        kept = em.score_perceptual([clean, clean], [np.zeros_like(clean), clean], SR, n_jobs=n_jobs, on_error="nan")
+        assert np.isnan(kept["pesq_nb"][0]) and np.isnan(kept["pesq_wb"][0]) and kept["pesq_nb"][1] > 4.0
+    with pytest.raises(ParameterError, match="on_error must be"):
+        em.score_perceptual([clean], [clean], SR, on_error="skip")
 
 
 def test_cluster_bootstrap_keeps_clusters_together() -> None:

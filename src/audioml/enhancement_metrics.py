@@ -42,6 +42,7 @@ def _pair(reference: np.ndarray, estimate: np.ndarray) -> tuple[np.ndarray, np.n
 
 def pesq(reference: np.ndarray, estimate: np.ndarray, sr: int, mode: str = "wb") -> float:
     """PESQ (ITU-T P.862) of ``estimate`` against the clean ``reference``: ``mode`` "nb" or "wb"."""
+    from pesq import PesqError
     from pesq import pesq as pesq_of
 
     if mode not in PESQ_RATES:
@@ -53,7 +54,11 @@ def pesq(reference: np.ndarray, estimate: np.ndarray, sr: int, mode: str = "wb")
     if reference.size < PESQ_MIN_SECONDS * sr:
         raise ParameterError(f"PESQ needs at least {PESQ_MIN_SECONDS} s ({int(PESQ_MIN_SECONDS * sr)} samples "
                              f"at {sr} Hz), got {reference.size} samples")
-    return float(pesq_of(sr, reference, estimate, mode))
+    try:
+        return float(pesq_of(sr, reference, estimate, mode))
+    except (PesqError, ValueError) as error:  # cypesq's own errors do not unpickle in worker processes
+        raise ParameterError(f"PESQ ({mode}, {sr} Hz) failed on a clip of {reference.size} samples: "
+                             f"{type(error).__name__}: {error}") from None
 
 
 def stoi(reference: np.ndarray, estimate: np.ndarray, sr: int, extended: bool = False) -> float:
@@ -72,30 +77,43 @@ def stoi(reference: np.ndarray, estimate: np.ndarray, sr: int, extended: bool = 
     return value
 
 
-def _score_one(reference: np.ndarray, estimate: np.ndarray, sr: int) -> tuple[float, float, float]:
+def _score_one(reference: np.ndarray, estimate: np.ndarray, sr: int, on_error: str) -> tuple[float, float, float]:
     from scipy.signal import resample_poly
 
     wideband = (resample_poly(reference, 16000 // sr, 1), resample_poly(estimate, 16000 // sr, 1))
-    return pesq(reference, estimate, sr, "nb"), pesq(*wideband, 16000, "wb"), stoi(reference, estimate, sr)
+    scores = []
+    for score in (lambda: pesq(reference, estimate, sr, "nb"), lambda: pesq(*wideband, 16000, "wb"),
+                  lambda: stoi(reference, estimate, sr)):
+        try:
+            scores.append(score())
+        except ParameterError:
+            if on_error == "raise":
+                raise
+            scores.append(float("nan"))
+    return scores[0], scores[1], scores[2]
 
 
 def score_perceptual(references: list[np.ndarray], estimates: list[np.ndarray], sr: int = 8000,
-                     n_jobs: int = 1) -> dict[str, np.ndarray]:
+                     n_jobs: int = 1, on_error: str = "raise") -> dict[str, np.ndarray]:
     """Per-clip narrow-band PESQ, wide-band PESQ and STOI of clips of different lengths (chapter 10).
 
     ``sr`` is 8000 or 16000. Wide-band PESQ needs 16 kHz, so 8-kHz clips are upsampled first
     (``scipy.signal.resample_poly``, by 2); they hold nothing above 4 kHz, which P.862.2 then
-    hears as a band-limited signal. ``n_jobs`` processes share the clips (joblib).
+    hears as a band-limited signal. ``n_jobs`` processes share the clips (joblib). A clip a
+    metric cannot score raises ParameterError, or with ``on_error="nan"`` gets NaN for that
+    metric, for the caller to count and report.
     """
+    if on_error not in ("raise", "nan"):
+        raise ParameterError(f"on_error must be 'raise' or 'nan', got {on_error!r}")
     if sr not in (8000, 16000):
         raise ParameterError(f"score_perceptual supports sr 8000 or 16000 Hz, got sr={sr!r}")
     if len(references) != len(estimates):
         raise ParameterError(f"need one estimate per reference, got {len(references)} and {len(estimates)}")
     if n_jobs == 1:
-        rows = [_score_one(s, y, sr) for s, y in zip(references, estimates)]
+        rows = [_score_one(s, y, sr, on_error) for s, y in zip(references, estimates)]
     else:
         from joblib import Parallel, delayed
 
-        rows = Parallel(n_jobs=n_jobs, batch_size=32)(delayed(_score_one)(s, y, sr) for s, y in zip(references, estimates))
+        rows = Parallel(n_jobs=n_jobs, batch_size=32)(delayed(_score_one)(s, y, sr, on_error) for s, y in zip(references, estimates))
     values = np.array(rows, dtype=float).reshape(-1, 3)
     return {"pesq_nb": values[:, 0], "pesq_wb": values[:, 1], "stoi": values[:, 2]}
