@@ -121,13 +121,16 @@ def assemble(reference: nbformat.NotebookNode, submission: nbformat.NotebookNode
     unscored = dict(answers.problems)
     solution_cells = {i for e in exercises.values() for i in e.solutions}
     protected: set[str] = set()
-    check_cells = {i for e in exercises.values() for i in e.checks}
+    checks = {i for e in exercises.values() for i in e.checks}
     chapter_names: set[str] = set()  # bound by the chapter's own cells, not by checks or answers
     chapter_modules: set[str] = set()
+    first = min(e.statement for e in exercises.values())  # the snapshot holds what the chapter bound before
+    later: set[str] = set()  # ...and that no teacher cell from the exercises on binds again
     for index, cell in enumerate(reference.cells):
-        if cell.cell_type == "code" and index not in solution_cells:
-            protected |= bound_names(cell.source)
-            chapter_names |= bound_names(cell.source) if index not in check_cells else set()
+        if cell.cell_type == "code" and index not in solution_cells:  # a check's own names are rebound by it
+            protected |= module_names(cell.source) if index in checks else bound_names(cell.source)
+            chapter_names |= bound_names(cell.source) if index < first else set()
+            later |= bound_names(cell.source) if index >= first else set()
             chapter_modules |= module_names(cell.source)
     all_answers = set().union(*(bound_names(reference.cells[i].source) for i in solution_cells))
     use_reference = set(unscored)
@@ -150,7 +153,7 @@ def assemble(reference: nbformat.NotebookNode, submission: nbformat.NotebookNode
         if index in owner:
             label = owner[index]
             if not any(s.kind == "snapshot" for s in steps):
-                steps.append(Step("snapshot", snapshot(chapter_names - all_answers)))
+                steps.append(Step("snapshot", snapshot(chapter_names - all_answers - later)))
             part = exercises[label].solutions.index(index)
             source = cell.source if label in use_reference else answers.sources[label][part]
             steps.append(Step("code" if label in use_reference else "answer", source, label))

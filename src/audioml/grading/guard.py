@@ -70,7 +70,7 @@ def _grader_snapshot(protected):
     roots = ("numpy", "scipy", "pandas", "sklearn", "math", "random", "statistics", "audioml", "micrograd", "librosa",
              "operator", "functools", "itertools", "collections", "contextlib")
     namespace = _sys.modules["__main__"].__dict__
-    chapter = {name: namespace[name] for name in protected if name in namespace}
+    chapter = {name: namespace[name] for name in protected if name in namespace and not name.startswith("_")}
     skip = {"sys", "os", "subprocess", "importlib", "warnings", "logging", "threading", "IPython", "ipykernel", "tqdm"}
     bound = {id(v) for v in chapter.values()}  # by identity: == on arrays and tensors is elementwise
     modules = {name: m for name, m in list(_sys.modules.items()) if isinstance(m, _types.ModuleType)
