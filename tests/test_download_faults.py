@@ -424,3 +424,21 @@ def test_unwritable_stamp_only_warns(fixture_folder: Path, tmp_path: Path, monke
     monkeypatch.setattr(integrity, "write_text", refuse)
     with pytest.warns(UserWarning, match="could not be written"):
         verify_folder(fixture_folder, tmp_path / "stamps")
+
+
+def test_a_file_rewritten_in_place_is_hashed_again(fixture_folder: Path, tmp_path: Path) -> None:
+    verify_folder(fixture_folder, tmp_path / "stamps")
+    victim = fixture_folder / read_manifest(fixture_folder)[0]["path"]
+    data = bytearray(victim.read_bytes())
+    data[-5] ^= 0xFF
+    before = victim.stat().st_mtime_ns
+    victim.write_bytes(bytes(data))  # same size, new content
+    os.utime(victim, ns=(before + 2_000_000_000, before + 2_000_000_000))  # as an edit a moment later would
+    with pytest.raises(ChecksumError, match=re.escape(str(victim))):
+        verify_folder(fixture_folder, tmp_path / "stamps")
+
+
+def test_a_manifest_without_rows(fixture_folder: Path) -> None:
+    (fixture_folder / MANIFEST).write_text("path,sha256,bytes\n")
+    with pytest.raises(AudioFileError, match="lists no files"):
+        read_manifest(fixture_folder)

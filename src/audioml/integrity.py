@@ -2,7 +2,8 @@
 
 Hashing 3000 files on every import would be slow, so :func:`verify_folder` checks
 every file's size on each call (cheap, catches truncation) and every SHA-256 once,
-recording success in a stamp file keyed by the manifest's own hash. A stamp that cannot
+recording success in a stamp file keyed by the manifest's own hash, the folder and every
+file's size, mtime and inode (a file rewritten in place is hashed again). A stamp that cannot
 be read is ignored (the files are hashed again); stamps and manifests are written atomically.
 """
 from __future__ import annotations
@@ -35,6 +36,8 @@ def read_manifest(folder: str | os.PathLike) -> list[dict[str, str]]:
             rows = list(csv.DictReader(handle))
     except (UnicodeDecodeError, csv.Error) as error:
         raise AudioFileError(f"{path} is not a readable manifest ({error}); {fix}") from error
+    if not rows:
+        raise AudioFileError(f"{path} lists no files; {fix}")
     for number, row in enumerate(rows, start=2):
         values = [row.get(c) or "" for c in _COLUMNS]
         if not values[2].isdigit() or len(values[1]) != 64 or not values[0]:
@@ -68,13 +71,12 @@ def content_digest(rows: list[dict[str, str]], suffixes: tuple[str, ...] = ()) -
     return hashlib.sha256(lines.encode()).hexdigest()
 
 
-def _stamp_matches(stamp: Path, folder: Path, files: int) -> bool:
+def _stamp_matches(stamp: Path, expected: dict) -> bool:
     try:
         content = json.loads(stamp.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return False  # missing or corrupt: verify again and rewrite it
-    return isinstance(content, dict) and content.get("folder") == str(folder.resolve()) \
-        and content.get("files") == files
+    return content == expected
 
 
 def verify_folder(folder: str | os.PathLike, stamp_dir: str | os.PathLike,
@@ -95,22 +97,26 @@ def verify_folder(folder: str | os.PathLike, stamp_dir: str | os.PathLike,
         if actual not in accepted:
             raise ChecksumError(str(manifest_path), " or ".join(accepted), actual,
                                 fix="this folder holds a different release of the dataset; " + fix)
+    stats = hashlib.sha256()
     for row in rows:
         path = folder / row["path"]
         if not path.is_file():
             raise AudioFileError(f"{path} is listed in {manifest_path} but missing; {fix}")
-        size = path.stat().st_size
-        if size != int(row["bytes"]):
-            raise AudioFileError(f"{path} has {size} bytes, its manifest says {row['bytes']}; {fix}")
+        info = path.stat()
+        if info.st_size != int(row["bytes"]):
+            raise AudioFileError(f"{path} has {info.st_size} bytes, its manifest says {row['bytes']}; {fix}")
+        stats.update(f"{row['path']}\t{info.st_size}\t{info.st_mtime_ns}\t{info.st_ino}\n".encode())
     stamp = Path(stamp_dir) / f"{folder.name}-{sha256_file(manifest_path)[:16]}.json"
-    if _stamp_matches(stamp, folder, len(rows)):
+    # a file rewritten in place (same size) has a new mtime: the stamp no longer matches and it is hashed again
+    expected = {"folder": str(folder.resolve()), "files": len(rows), "stats": stats.hexdigest()}
+    if _stamp_matches(stamp, expected):
         return
     for row in rows:
         actual = sha256_file(folder / row["path"])
         if actual != row["sha256"]:
             raise ChecksumError(str(folder / row["path"]), row["sha256"], actual, fix=fix)
     try:
-        write_text(stamp, json.dumps({"folder": str(folder.resolve()), "files": len(rows)}))
+        write_text(stamp, json.dumps(expected))
     except OSError as error:  # a read-only cache: the folder is verified, only the shortcut is lost
         warnings.warn(f"{folder} verified, but its stamp {stamp} could not be written ({error}); "
                       f"it will be hashed again next time", stacklevel=2)
