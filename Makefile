@@ -10,7 +10,8 @@ CHAPTER ?=
 FAST_NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL_NOTEBOOKS := $(wildcard notebooks/01_*.ipynb notebooks/02_*.ipynb notebooks/03_*.ipynb)
 
-.PHONY: venv book mathjax browser test unit notebooks-fast nbval freshness book-check execute student lab clean
+.PHONY: venv book mathjax browser test unit notebooks-fast nbval freshness book-check execute student assignments \
+	book-student grade lab clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
@@ -43,15 +44,18 @@ test: venv
 	tools/stage notebooks-fast $(MAKE) --no-print-directory notebooks-fast
 	tools/stage nbval $(MAKE) --no-print-directory nbval
 	tools/stage freshness $(MAKE) --no-print-directory freshness
-	tools/stage student-copies $(MAKE) --no-print-directory student
+	tools/stage assignments $(MAKE) --no-print-directory assignments
+	tools/stage book-student $(MAKE) --no-print-directory book-student
 	tools/stage book $(MAKE) --no-print-directory book-check
 	tools/stage browser $(MAKE) --no-print-directory browser
 
 unit:
-	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/test_notebooks.py --ignore=tests/test_committed_notebooks.py --ignore=tests/browser
+	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/test_notebooks.py --ignore=tests/test_committed_notebooks.py --ignore=tests/browser \
+	  --ignore=tests/test_grading_cheats.py --ignore=tests/test_student_book.py
 
+## notebooks-fast: every chapter graded in fast mode (reference 100 %, student copy 0 %), and the cheating suite.
 notebooks-fast:
-	AUDIOML_SCRATCH=$(abspath $(SCRATCH)) $(PY) -m pytest -q -p no:cacheprovider tests/test_notebooks.py
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_notebooks.py tests/test_grading_cheats.py
 
 nbval:
 	AUDIOML_RESULTS=$(abspath $(SCRATCH))/nbval-results $(PY) -m pytest -q -p no:cacheprovider --nbval \
@@ -70,6 +74,25 @@ execute: venv
 ## make student: student copies of the chapters (solutions replaced by stubs) in _build/student.
 student: venv
 	$(PY) -m audioml.grading student --out _build/student
+
+## make assignments: every chapter as an assignment in _build/assignments/NN_name/ (student notebook and public
+## tests, autograder/ with hidden tests and points, autograder.zip, otter-autograder.zip for Gradescope).
+assignments: venv
+	$(PY) -m audioml.grading assignments --out _build/assignments
+
+## make book-student: the book without solutions, its downloads the student notebooks (_build/student-book/_build/html).
+book-student: venv mathjax
+	$(PY) -m audioml.grading student-book --out _build/student-book
+	$(VENV)/bin/jupyter-book build _build/student-book -W -n --keep-going
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_student_book.py
+
+## make grade SUBMISSIONS='subs/*.ipynb' [CHAPTER=notebooks/03_backprop_micrograd.ipynb or an autograder.zip]
+##            [CSV=_build/grades.csv] [TIME_LIMIT=120]: grade submissions locally (no Docker) into a CSV gradebook.
+GRADES ?= _build/grades.csv
+TIME_LIMIT ?= 120
+grade: venv
+	$(PY) -m audioml.grading grade $(if $(CHAPTER),--chapter $(CHAPTER)) --csv $(or $(CSV),$(GRADES)) \
+	  --time-limit $(TIME_LIMIT) $(SUBMISSIONS)
 
 ## make lab: JupyterLab with the data root set.
 lab: venv
