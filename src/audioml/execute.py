@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 
 from audioml.results import RESULTS_ENV
+from audioml.settings import results_override
 
 INJECTED_TAG = "injected-parameters"
 
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.fast and args.out is None:
         parser.error("--fast needs --out: fast-mode outputs must never replace the committed notebooks")
-    if args.out is not None and not os.environ.get(RESULTS_ENV):
+    if args.out is not None and results_override() is None:
         # Copies elsewhere write their results files there too, never over the committed ones.
         os.environ[RESULTS_ENV] = str((args.out / "results").resolve())
     chapters = args.notebooks or sorted(Path("notebooks").glob("[0-9][0-9]_*.ipynb"))

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +19,13 @@ import soundfile as sf
 
 from audioml.archives import extract_members
 from audioml.download import download_file
-from audioml.errors import AudioFileError, ChecksumError, DataNotFoundError, ParameterError
+from audioml.errors import (
+    AudioFileError,
+    ChecksumError,
+    DataNotFoundError,
+    ParameterError,
+)
+from audioml.fetch import install_folder
 
 GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
 PER_GENRE = 100
@@ -161,25 +165,31 @@ def md5_file(path: str | os.PathLike) -> str:
 def fetch_gtzan(destination: str | os.PathLike, archive_url: str = ARCHIVE_URL, archive_md5: str | None = ARCHIVE_MD5,
                 split_url: str = SPLIT_URL, split_sha256: dict[str, str] | None = None,
                 progress: bool = True) -> Path:
-    """Download and check GTZAN into ``destination`` (``genres/`` plus the split files), via a temporary folder.
+    """Download and check GTZAN into ``destination`` (``genres/`` plus the split files), via a staging folder.
 
     The archive must match ``archive_md5`` and each split file its SHA-256; nothing is kept otherwise.
     """
-    destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
     hashes = SPLIT_SHA256 if split_sha256 is None else split_sha256
-    with tempfile.TemporaryDirectory(dir=destination.parent, prefix=f".{destination.name}-") as tmp:
-        archive = download_file(archive_url, Path(tmp) / "genres.tar.gz", progress=progress)
+
+    def stage(work: Path) -> Path:
+        archive = download_file(archive_url, work / "genres.tar.gz", progress=progress)
         if archive_md5 is not None and (actual := md5_file(archive)) != archive_md5:
             raise ChecksumError(archive_url, f"md5 {archive_md5}", f"md5 {actual}",
                                 fix="the archive is not GTZAN's original release; nothing was kept")
-        staging = Path(tmp) / "staging"
+        staging = work / "staging"
         extract_members(archive, staging, lambda m: (f"genres/{match.group(1)}/{match.group(2)}.{match.group(3)}"
                                                      if (match := _EXCERPT.search(m)) else None))
         for name in SPLIT_FILES.values():
             download_file(split_url + name, staging / name, hashes.get(name), progress=progress)
         check_folder(staging, drop=KNOWN_BAD)
-        if destination.exists():
-            shutil.rmtree(destination)
-        os.replace(staging, destination)
-    return destination
+        return staging
+
+    def ready(folder: Path) -> bool:
+        try:
+            check_folder(folder, drop=KNOWN_BAD)
+        except (DataNotFoundError, AudioFileError):
+            return False
+        return True
+
+    # Under a file lock, installed by rename: several processes may fetch into one cache.
+    return install_folder(Path(destination), stage, ready, label="GTZAN")
