@@ -9,11 +9,11 @@ the kernel opened before any student code ran. Used by :mod:`audioml.grading.run
 from __future__ import annotations
 
 PROLOGUE = r'''
-def _grader_guard(report_path, allowed, forbidden):
+def _grader_guard(report_path, allowed, forbidden, book, own):
     import os as _os, sys as _sys
     fd = _os.open(report_path, _os.O_WRONLY | _os.O_APPEND | _os.O_CREAT, 0o600)
     write, fspath, realpath, sep = _os.write, _os.fspath, _os.path.realpath, _os.sep
-    allowed, forbidden = tuple(allowed), tuple(forbidden)
+    allowed, forbidden, book, own = tuple(allowed), tuple(forbidden), tuple(book), tuple(own)
     writes = _os.O_WRONLY | _os.O_RDWR | _os.O_APPEND | _os.O_CREAT | _os.O_TRUNC
     paths = {"os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1), "os.replace": (0, 1),
              "os.symlink": (0, 1), "os.link": (0, 1), "os.chmod": (0,), "os.chown": (0,), "os.truncate": (0,),
@@ -36,15 +36,17 @@ def _grader_guard(report_path, allowed, forbidden):
                 return
             real = realpath(fspath(path) if not isinstance(path, bytes) else path.decode("utf-8", "replace"))
             writing = (isinstance(mode, str) and any(m in mode for m in "wax+")) or bool((flags or 0) & writes)
-            if real.endswith((".ipynb", ".ipynb.txt")) or (inside(real, forbidden) and not inside(real, allowed)):
+            if real.endswith((".ipynb", ".ipynb.txt")) or (inside(real, forbidden) and not inside(real, own)):
                 refuse(f"open {real}")
-            if writing and not inside(real, allowed) and "__pycache__" not in real and not real.startswith("/dev/"):
+            # the book may itself sit under the temporary folder: its files stay off limits for writing
+            outside = not inside(real, allowed) or (inside(real, book) and not inside(real, own))
+            if writing and outside and "__pycache__" not in real and not real.startswith("/dev/"):
                 refuse(f"write {real}")
         elif event in paths:
             for item in (args[i] for i in paths[event] if i < len(args)):
                 if isinstance(item, (str, bytes)) or hasattr(item, "__fspath__"):
                     real = realpath(fspath(item) if not isinstance(item, bytes) else item.decode("utf-8", "replace"))
-                    if not inside(real, allowed):
+                    if not inside(real, allowed) or (inside(real, book) and not inside(real, own)):
                         refuse(f"{event} {real}")
         elif event in processes:
             refuse(f"{event}")
@@ -52,15 +54,20 @@ def _grader_guard(report_path, allowed, forbidden):
     _sys.addaudithook(hook)
 
 
-_grader_guard(@REPORT@, @ALLOWED@, @FORBIDDEN@)
+_grader_guard(@REPORT@, @ALLOWED@, @FORBIDDEN@, @BOOK@, @OWN@)
 del _grader_guard
 '''
 
 
-def prologue(report: str, allowed: list[str], forbidden: list[str]) -> str:
-    """The guard cell's source for one submission."""
-    return PROLOGUE.replace("@REPORT@", repr(report)).replace("@ALLOWED@", repr(allowed)).replace(
-        "@FORBIDDEN@", repr(forbidden))
+def prologue(report: str, allowed: list[str], forbidden: list[str], book: list[str], own: list[str]) -> str:
+    """The guard cell's source for one submission.
+
+    ``allowed``: where it may write; ``forbidden``: where it may not read; ``book``: the book's
+    root, never written even when it lies inside an allowed folder; ``own``: the submission's folder
+    and cache, which win over ``forbidden`` and ``book``.
+    """
+    return (PROLOGUE.replace("@REPORT@", repr(report)).replace("@ALLOWED@", repr(allowed))
+            .replace("@FORBIDDEN@", repr(forbidden)).replace("@BOOK@", repr(book)).replace("@OWN@", repr(own)))
 
 #: Run once before the first answer: remember every attribute of the modules the chapter uses and
 #: the chapter's own names; ``VERIFY`` (before each test) fails if an answer replaced any of them.

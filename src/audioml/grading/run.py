@@ -78,7 +78,8 @@ def run_steps(steps: list[Step], time_limit_s: float = 120.0, book_root: Path = 
     kernel_env.setdefault("AUDIOML_CACHE", str(work / "cache"))
     allowed = [str(work.resolve()), os.path.realpath(tempfile.gettempdir()), os.path.realpath(kernel_env["AUDIOML_CACHE"])]
     forbidden = [str((book_root / sub).resolve()) for sub in ("notebooks", "_build", ".git")] + [str(private.resolve())]
-    guard = Step("code", prologue(str(report), allowed, forbidden))
+    own = [str(work.resolve()), os.path.realpath(kernel_env["AUDIOML_CACHE"])]
+    guard = Step("code", prologue(str(report), allowed, forbidden, [str(book_root.resolve())], own))
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s.source) for s in [guard, *steps]])
     client = _Client(notebook, timeout=int(time_limit_s), kernel_name="python3", allow_errors=True,
                      startup_timeout=120, resources={"metadata": {"path": str(work)}})
