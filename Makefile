@@ -51,11 +51,12 @@ test: venv
 
 unit:
 	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/test_notebooks.py --ignore=tests/test_committed_notebooks.py --ignore=tests/browser \
-	  --ignore=tests/test_grading_cheats.py --ignore=tests/test_student_book.py
+	  --ignore=tests/test_grading_cheats.py --ignore=tests/test_student_book.py --ignore=tests/test_grading.py
 
-## notebooks-fast: every chapter graded in fast mode (reference 100 %, student copy 0 %), and the cheating suite.
+## notebooks-fast: every chapter graded in fast mode (reference 100 %, student copy 0 %), the grader's own
+## tests (they start kernels) and the cheating suite.
 notebooks-fast:
-	$(PY) -m pytest -q -p no:cacheprovider tests/test_notebooks.py tests/test_grading_cheats.py
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_notebooks.py tests/test_grading.py tests/test_grading_cheats.py
 
 nbval:
 	AUDIOML_RESULTS=$(abspath $(SCRATCH))/nbval-results $(PY) -m pytest -q -p no:cacheprovider --nbval \
