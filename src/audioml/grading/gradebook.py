@@ -36,6 +36,7 @@ class Grade:
     maximum: float = 0.0
     note: str = ""
     seconds: float = 0.0
+    results_written: list[str] = field(default_factory=list)  # results files the run wrote in its folder
 
     @property
     def total(self) -> float:
@@ -100,6 +101,7 @@ def grade_submission(path: Path, reference: nbformat.NotebookNode, chapter: str,
     nothing_to_run = len(unscored) == len(exercises)
     result = RunResult() if nothing_to_run else run_steps(steps, time_limit_s=time_limit_s, env=env)
     grade.seconds, grade.note = round(result.seconds, 1), "; ".join(notes + ([result.fatal] if result.fatal else []))
+    grade.results_written = result.results_written
     names = {label: set().union(*(bound_names(reference.cells[i].source) for i in e.solutions))
              for label, e in exercises.items()}
     for label in exercises:
