@@ -187,6 +187,21 @@ def test_time_outs_and_dead_kernels_end_only_that_submission() -> None:
     assert "kernel died" in run_steps([Step("answer", "import os\nos._exit(3)")], time_limit_s=60).fatal
 
 
+def test_each_submission_gets_a_cache_of_its_own_unless_a_trusted_one_is_shared(tmp_path, monkeypatch) -> None:
+    """A planted cache entry must not reach the next submission; the caller's cache need not exist yet."""
+    callers = tmp_path / "book" / "_build" / "cache"  # CI's AUDIOML_CACHE: inside the book, not created yet
+    monkeypatch.setenv("AUDIOML_CACHE", str(callers))
+    plant = "import os, pathlib\nfolder = pathlib.Path(os.environ['AUDIOML_CACHE'])\n" \
+            "(folder / 'features').mkdir(exist_ok=True)\n(folder / 'features' / 'planted.npz').write_text('x')"
+    check = f"import os\nassert os.environ['AUDIOML_CACHE'] != {str(callers)!r}"
+    result = run_steps([Step("answer", plant), Step("test", check, label="ex-99-1")], time_limit_s=60)
+    assert result.tests == {"ex-99-1": [None]} and not result.fatal, result
+    assert not callers.exists(), "the submission's cache entry landed in the caller's cache"
+    trusted = tmp_path / "trusted" / "cache"
+    result = run_steps([Step("answer", plant)], time_limit_s=60, shared_cache=trusted)
+    assert (trusted / "features" / "planted.npz").is_file() and not result.fatal, result
+
+
 def test_assignment_has_student_notebook_otter_tests_and_autograder(tmp_path) -> None:
     from otter.test_files.exception_test import ExceptionTestFile
 

@@ -71,8 +71,11 @@ def student_id(path: Path, notebook: nbformat.NotebookNode | None, chapter: str)
 
 def grade_submission(path: Path, reference: nbformat.NotebookNode, chapter: str, fast: bool = True,
                      time_limit_s: float = 120.0, env: dict[str, str] | None = None,
-                     points_file: Path = POINTS_FILE, run_stubs: bool = False) -> Grade:
+                     points_file: Path = POINTS_FILE, run_stubs: bool = False,
+                     shared_cache: Path | None = None) -> Grade:
     """Grade one submitted notebook against the reference chapter; never raises for a bad submission.
+
+    ``shared_cache``: a feature cache to share, for trusted notebooks only (see :func:`run_steps`).
 
     A submission with no answer to run is not executed at all (every exercise scores 0 with its
     reason), unless ``run_stubs``: then the stubs run through the checks, which must fail them.
@@ -99,7 +102,8 @@ def grade_submission(path: Path, reference: nbformat.NotebookNode, chapter: str,
                                                           ": none of its exercises is in the notebook")
         return grade
     nothing_to_run = len(unscored) == len(exercises)
-    result = RunResult() if nothing_to_run else run_steps(steps, time_limit_s=time_limit_s, env=env)
+    result = RunResult() if nothing_to_run else run_steps(steps, time_limit_s=time_limit_s, env=env,
+                                                                    shared_cache=shared_cache)
     grade.seconds, grade.note = round(result.seconds, 1), "; ".join(notes + ([result.fatal] if result.fatal else []))
     grade.results_written = result.results_written
     names = {label: set().union(*(bound_names(reference.cells[i].source) for i in e.solutions))

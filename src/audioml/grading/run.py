@@ -3,7 +3,9 @@
 The kernel starts in an empty temporary folder (a copy of the book's results files and a
 ``_toc.yml`` marker, so that chapters reading other chapters' results work; no notebook, no
 solution), with ``AUDIOML_RESULTS``, ``AUDIOML_CACHE``, ``HOME`` and ``MPLCONFIGDIR`` inside it
-and the guard of :mod:`audioml.grading.guard` as its first cell. A test passes when its cell's
+(the caller's ``AUDIOML_CACHE`` is not inherited: an entry one submission planted there would be
+read by the next; only a trusted caller, such as the book's own tests of the reference
+solutions, passes ``shared_cache``) and the guard of :mod:`audioml.grading.guard` as its first cell. A test passes when its cell's
 ``execute_reply`` says ``ok`` and it produced no error output: nothing the submission prints or
 writes is read. A time-out, a dead kernel or a refused write scores the whole submission 0.
 Used by :mod:`audioml.grading.gradebook`.
@@ -68,14 +70,19 @@ def _folder(book_root: Path) -> Path:
 
 
 def run_steps(steps: list[Step], time_limit_s: float = 120.0, book_root: Path = BOOK_ROOT,
-              env: dict[str, str] | None = None) -> RunResult:
-    """Execute ``steps`` in a fresh kernel and folder within ``time_limit_s`` seconds."""
+              env: dict[str, str] | None = None, shared_cache: Path | None = None) -> RunResult:
+    """Execute ``steps`` in a fresh kernel and folder within ``time_limit_s`` seconds.
+
+    The kernel's feature cache is an empty folder of its own unless ``shared_cache`` names a
+    trusted one (created if missing), which it may then read and write.
+    """
     result, start = RunResult(), time.perf_counter()
     work, private = _folder(book_root), Path(tempfile.mkdtemp(prefix="audioml-guard-"))
     report = private / "refused.txt"
+    cache = Path(shared_cache).resolve() if shared_cache is not None else work / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
     kernel_env = {**os.environ, **(env or {}), "AUDIOML_RESULTS": str(work / "out"), "HOME": str(work / "home"),
-                  "MPLCONFIGDIR": str(work / "mpl"), "PYTHONDONTWRITEBYTECODE": "1"}
-    kernel_env.setdefault("AUDIOML_CACHE", str(work / "cache"))
+                  "MPLCONFIGDIR": str(work / "mpl"), "PYTHONDONTWRITEBYTECODE": "1", "AUDIOML_CACHE": str(cache)}
     allowed = [str(work.resolve()), os.path.realpath(tempfile.gettempdir()), os.path.realpath(kernel_env["AUDIOML_CACHE"])]
     forbidden = [str((book_root / sub).resolve()) for sub in ("notebooks", "_build", ".git")] + [str(private.resolve())]
     own = [str(work.resolve()), os.path.realpath(kernel_env["AUDIOML_CACHE"])]
