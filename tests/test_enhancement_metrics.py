@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from audioml import enhancement_metrics as em
 from audioml.errors import ParameterError
-from audioml.separation_metrics import cluster_bootstrap_mean, si_sdr
+from audioml.separation_metrics import si_sdr
 
 SR = 8000
 
@@ -76,16 +76,3 @@ def test_bad_input_raises_parameter_errors_that_name_the_value() -> None:
         assert np.isnan(kept["pesq_nb"][0]) and np.isnan(kept["pesq_wb"][0]) and kept["pesq_nb"][1] > 4.0
     with pytest.raises(ParameterError, match="on_error must be"):
         em.score_perceptual([clean], [clean], SR, on_error="skip")
-
-
-def test_cluster_bootstrap_keeps_clusters_together() -> None:
-    values = np.array([1.0, 1.0, 1.0, 5.0])
-    one_cluster_each = cluster_bootstrap_mean(values, np.arange(4), n_boot=4000, seed=0)
-    lumped = cluster_bootstrap_mean(values, np.array([0, 0, 0, 1]), n_boot=4000, seed=0)
-    assert one_cluster_each.value == lumped.value == 2.0
-    assert (lumped.low, lumped.high) == (1.0, 5.0)          # two clusters: a quarter of resamples draw the 5.0 cluster twice
-    assert one_cluster_each.high < lumped.high              # four clips alone: drawing 5.0 four times is rare
-    constant = cluster_bootstrap_mean(np.full(6, 3.0), np.array([0, 0, 1, 1, 2, 2]))
-    assert constant.low == constant.value == constant.high == 3.0
-    with pytest.raises(ParameterError, match="one cluster per value"):
-        cluster_bootstrap_mean(values, np.arange(3))

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import f1_score
 
-from audioml import loaders, metrics, music
+from audioml import loaders, music
 from audioml.errors import ParameterError
 
 labels_and_predictions = st.integers(1, 60).flatmap(
@@ -48,24 +48,6 @@ def test_macro_f1_matches_sklearn_over_the_true_classes(pair) -> None:
     y_true, y_pred = map(np.array, pair)
     expected = f1_score(y_true, y_pred, labels=np.unique(y_true), average="macro", zero_division=0)
     assert music.macro_f1(y_true, y_pred) == pytest.approx(expected)
-
-
-def test_group_bootstrap_resamples_groups_not_clips() -> None:
-    rng = np.random.default_rng(0)
-    y_true = rng.integers(0, 3, 40)
-    y_pred = np.where(rng.random(40) < 0.7, y_true, (y_true + 1) % 3)
-    single = music.group_bootstrap_ci(y_true, y_pred, np.arange(40), metrics.accuracy, n_boot=300)
-    # every clip copied five times inside its own group: exactly the same resamples, the same interval
-    copies = music.group_bootstrap_ci(np.repeat(y_true, 5), np.repeat(y_pred, 5), np.repeat(np.arange(40), 5),
-                                      metrics.accuracy, n_boot=300)
-    assert (copies.low, copies.high) == pytest.approx((single.low, single.high))
-    # the same copies treated as independent clips give a falsely narrow interval
-    naive = music.group_bootstrap_ci(np.repeat(y_true, 5), np.repeat(y_pred, 5), np.arange(200),
-                                     metrics.accuracy, n_boot=300)
-    assert naive.high - naive.low < 0.6 * (single.high - single.low)
-    assert single.low <= single.value <= single.high
-    with pytest.raises(ParameterError, match="equal length"):
-        music.group_bootstrap_ci(y_true, y_pred, np.arange(39), metrics.accuracy)
 
 
 def test_covered_segments_keep_the_first_and_those_inside_the_clip() -> None:

@@ -2,18 +2,17 @@
 intervals that resample groups.
 
 Clips of one Freesound uploader or sample pack have nearby Freesound ids and sound alike, so
-:func:`freesound_runs` groups them; :func:`group_bootstrap_ci` then resamples those groups (a
+:func:`freesound_runs` groups them; :func:`audioml.uncertainty.cluster_bootstrap` then resamples those groups (a
 cluster bootstrap), not the clips, because clips of one group are not independent.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from audioml.errors import ParameterError
-from audioml.metrics import Interval
 
 AGGREGATIONS = ("mean", "vote")
 
@@ -54,35 +53,6 @@ def macro_f1(y_true: Sequence, y_pred: Sequence, labels: Sequence | None = None)
         denominator = np.sum(y_true == c) + np.sum(y_pred == c)
         scores.append(2 * tp / denominator if denominator else 0.0)
     return float(np.mean(scores))
-
-
-def group_bootstrap_ci(y_true: Sequence, y_pred: Sequence, groups: Sequence,
-                       metric: Callable[[np.ndarray, np.ndarray], float], n_boot: int = 2000,
-                       seed: int = 0, confidence: float = 0.95) -> Interval:
-    """Percentile interval of ``metric`` from a cluster bootstrap: whole groups are drawn with replacement.
-
-    Every resample draws as many groups as there are, with replacement, and keeps all clips of
-    each drawn group (GUIDE §7.3: resample what is independent). With one clip per group it is
-    the ordinary bootstrap.
-    """
-    y_true, y_pred, groups = np.asarray(y_true), np.asarray(y_pred), np.asarray(groups)
-    if not len(y_true) == len(y_pred) == len(groups) or len(y_true) == 0:
-        raise ParameterError(f"y_true, y_pred and groups must be non-empty and of equal length, "
-                             f"got {len(y_true)}, {len(y_pred)} and {len(groups)}")
-    if not 0 < confidence < 1:
-        raise ParameterError(f"confidence must be in (0, 1), got {confidence}")
-    if n_boot < 1:
-        raise ParameterError(f"n_boot must be positive, got {n_boot}")
-    _, codes = np.unique(groups, return_inverse=True)
-    members = [np.flatnonzero(codes == g) for g in range(codes.max() + 1)]
-    rng = np.random.default_rng(seed)
-    values = np.empty(n_boot)
-    for b in range(n_boot):
-        rows = np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))])
-        values[b] = metric(y_true[rows], y_pred[rows])
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
-    return Interval(float(metric(y_true, y_pred)), float(low), float(high))
 
 
 def covered_segments(starts_s: Sequence[float], length_s: float, durations_s: Sequence[float],

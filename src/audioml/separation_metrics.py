@@ -9,17 +9,14 @@ equal-length clips. Values are in dB; higher is better.
   scales the reference to fit the estimate best, so a louder or quieter but otherwise
   perfect estimate scores as well as the original.
 - :func:`improvement` is ``metric(s, enhanced) - metric(s, noisy)``: what the denoiser bought.
-- :func:`cluster_bootstrap_mean` puts an interval on a mean over clips by resampling whole
-  clusters (the noise recordings behind the mixtures), not the clips cut from them.
+
+Intervals that resample the noise recordings behind the mixtures are in :mod:`audioml.uncertainty`.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import numpy as np
-
-from audioml.errors import ParameterError
-from audioml.metrics import Interval
 
 Metric = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -100,28 +97,3 @@ def score_clips(references: list[np.ndarray], noisy: list[np.ndarray],
     rows["snr_i"] = rows["snr_out"] - rows["snr_in"]
     rows["si_sdr_i"] = rows["si_sdr_out"] - rows["si_sdr_in"]
     return rows
-
-
-def cluster_bootstrap_mean(values: np.ndarray, clusters: np.ndarray, n_boot: int = 2000, seed: int = 0,
-                           confidence: float = 0.95) -> Interval:
-    """Mean of per-clip ``values`` with a percentile interval that resamples whole ``clusters`` (chapter 10).
-
-    Each resample draws as many clusters as there are, with replacement, and takes the mean
-    over all clips of the drawn clusters: clips that share a noise recording stay together.
-    Pass the paired differences of two methods to compare them on the same mixtures.
-    """
-    values, clusters = np.asarray(values, dtype=float), np.asarray(clusters)
-    if values.ndim != 1 or values.shape != clusters.shape or values.size == 0:
-        raise ParameterError(f"need one cluster per value, got values {values.shape} and clusters {clusters.shape}")
-    if not np.all(np.isfinite(values)):
-        raise ParameterError("values hold non-finite numbers (NaN or inf)")
-    if not 0 < confidence < 1:
-        raise ParameterError(f"confidence must be in (0, 1), got {confidence}")
-    _, index = np.unique(clusters, return_inverse=True)
-    sums, counts = np.bincount(index, weights=values), np.bincount(index)
-    draws = np.random.default_rng(seed).integers(len(sums), size=(n_boot, len(sums)))
-    means = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    estimate = float(values.mean())
-    return Interval(estimate, float(min(low, estimate)), float(max(high, estimate)))
