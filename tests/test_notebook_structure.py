@@ -2,7 +2,11 @@
 what Colab has or the setup cell installs."""
 from __future__ import annotations
 
+import ast
+import re
 import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 import yaml
@@ -21,10 +25,74 @@ COLAB_PREINSTALLED = {"numpy", "scipy", "pandas", "matplotlib", "seaborn", "skle
                       "soxr", "tensorflow", "keras", "tensorflow_hub", "IPython", "ipywidgets", "tqdm",
                       "graphviz", "pydot", "PIL", "yaml", "requests", "numba", "joblib", "threadpoolctl",
                       "filelock", "pooch", "nbformat", "nbclient"}
-# Known gaps (issue 15): packages a chapter needs that neither Colab nor today's setup cell provides.
-# The setup cell must learn to install them; until then these cases are expected to fail (strict).
-COLAB_GAP_CHAPTERS = {"07_augmentation": ["audiomentations"]}
-COLAB_GAP_PACKAGE = ["noisereduce", "pesq", "pystoi", "sed_eval", "sed_scores_eval"]
+# The book's own tooling (grading, execution): never imported by a chapter on Colab.
+TOOLING = {"nbformat", "nbclient", "papermill"}
+# What a chapter's setup cell installs beyond audioml, as the line it adds; pins come from requirements*.txt.
+EXTRA_START = '\n    subprocess.run([sys.executable, "-m", "pip", "install", "-q", '
+# Installed without their dependencies (see requirements-nodeps.txt): audiomentations pins an older soxr.
+NO_DEPS = {"audiomentations", "numpy-minmax", "numpy-rms", "python-stretch"}
+
+
+def pins() -> dict[str, str]:
+    """``name==version`` of every pinned requirement, by lower-case name."""
+    found = {}
+    for name in ("requirements.txt", "requirements-nodeps.txt"):
+        for line in (ROOT / name).read_text().splitlines():
+            if "==" in line and not line.lstrip().startswith("#"):
+                found[line.split("==")[0].strip().lower()] = line.split("#")[0].strip()
+    return found
+
+
+def package_modules(source: str) -> set[str]:
+    """The ``audioml`` modules a piece of code imports (``from audioml import cnn`` gives ``audioml.cnn``)."""
+    found = set()
+    for node in ast.walk(ast.parse("\n".join(l for l in source.splitlines() if not l.lstrip().startswith(("%", "!"))))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("audioml.")}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module.split(".")[0] == "audioml":
+            found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def module_file(name: str) -> Path | None:
+    base = ROOT / "src" / Path(*name.split("."))
+    return next((p for p in (base.with_suffix(".py"), base / "__init__.py") if p.is_file()), None)
+
+
+def third_party_needs(chapter: Path) -> set[str]:
+    """Top-level third-party modules a chapter needs: its own imports and, transitively, its audioml modules'."""
+    sources = [c.source for c in code_cells(read(chapter))]
+    needed = set().union(*(imported_modules(s) for s in sources))
+    todo, seen = set().union(*(package_modules(s) for s in sources)), set()
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        path = module_file(name)
+        if path is not None:
+            text = path.read_text()
+            needed |= imported_modules(text)
+            todo |= package_modules(text) - seen
+    return needed - set(sys.stdlib_module_names) - INSTALLED_BY_SETUP - {"audioml"}
+
+
+def setup_cell(chapter: Path) -> str:
+    """The setup cell the chapter must open with: audioml, plus what it needs that Colab lacks."""
+    missing = sorted(third_party_needs(chapter) - COLAB_PREINSTALLED - TOOLING)
+    if not missing:
+        return SETUP_CELL
+    table = pins()
+    lines = []
+    for group in (sorted(set(missing) - NO_DEPS), sorted(set(missing) & NO_DEPS)):
+        if group:
+            names = [table[m.lower().replace("_", "-")] if m.lower().replace("_", "-") in table else table[m.lower()]
+                     for m in group]
+            names += sorted(table[n] for n in NO_DEPS - {"audiomentations"}) if "audiomentations" in group else []
+            flag = ['"--no-deps"'] if group[0] in NO_DEPS else []
+            items = ", ".join(flag + [f'"{n}"' for n in names] + ["]"]).replace(", ]", "], check=True)")
+            lines.append("\n" + "\n".join(textwrap.wrap(items, 108, initial_indent=EXTRA_START.lstrip("\n"),
+                                                        subsequent_indent=" " * 20, break_long_words=False,
+                                                        break_on_hyphens=False)))
+    return SETUP_CELL + "".join(lines)
 
 
 def test_there_are_chapters() -> None:
@@ -33,9 +101,12 @@ def test_there_are_chapters() -> None:
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_first_code_cell_is_the_setup_cell(chapter) -> None:
+    """The shared setup cell, plus one pinned pip line for what this chapter's code and modules need that
+    Colab lacks (the package itself installs with --no-deps)."""
     first = code_cells(read(chapter))[0]
-    assert first.source.strip() == SETUP_CELL, f"{chapter.name}: the first code cell must be the setup cell " \
-                                               f"of CONTRIBUTING.md (repository URL from _config.yml)"
+    expected = setup_cell(chapter)
+    assert first.source.strip() == expected, f"{chapter.name}: the first code cell must be the setup cell " \
+                                             f"of CONTRIBUTING.md (repository URL from _config.yml):\n{expected}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
@@ -46,22 +117,22 @@ def test_parameters_cell_declares_fast(chapter) -> None:
     assert "remove-cell" in tagged[0].metadata["tags"], f"{chapter.name}: hide the parameters cell (remove-cell)"
 
 
-@pytest.mark.parametrize("chapter", [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=f"Colab lacks {COLAB_GAP_CHAPTERS[c.stem]} (issue 15)"))
-    if c.stem in COLAB_GAP_CHAPTERS else c for c in CHAPTERS], ids=lambda p: p.stem)
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_every_import_is_available_on_colab(chapter) -> None:
-    allowed = set(sys.stdlib_module_names) | INSTALLED_BY_SETUP | COLAB_PREINSTALLED
-    imported = set().union(*(imported_modules(c.source) for c in code_cells(read(chapter))))
-    assert imported - allowed == set(), f"{chapter.name} imports modules Colab lacks and the setup cell " \
-                                        f"does not install: {sorted(imported - allowed)}"
+    """What the chapter and its audioml modules import is on Colab or installed by its setup cell."""
+    setup = code_cells(read(chapter))[0].source
+    installed = {name.replace("-", "_").lower() for name in re.findall(r'"([A-Za-z0-9_.-]+)==', setup)}
+    lacking = {m for m in third_party_needs(chapter) - COLAB_PREINSTALLED - TOOLING if m.lower() not in installed}
+    assert lacking == set(), f"{chapter.name} needs modules Colab lacks and its setup cell does not install: " \
+                             f"{sorted(lacking)}"
 
 
-@pytest.mark.xfail(strict=True, reason=f"the setup cell does not install {COLAB_GAP_PACKAGE} (issue 15)")
-def test_package_dependencies_are_on_colab() -> None:
-    """The setup cell installs audioml with --no-deps, so its own imports must be on Colab."""
+def test_the_package_alone_needs_nothing_colab_lacks_beyond_the_chapters_extras() -> None:
+    """Every third-party module the package imports is on Colab, book tooling, or some chapter's setup extra."""
     source_files = (ROOT / "src" / "audioml").rglob("*.py")
     imported = set().union(*(imported_modules(p.read_text()) for p in source_files))
-    allowed = set(sys.stdlib_module_names) | COLAB_PREINSTALLED | INSTALLED_BY_SETUP | {"nbformat", "nbclient", "papermill"}
+    extras = set().union(*(third_party_needs(c) for c in CHAPTERS))
+    allowed = set(sys.stdlib_module_names) | COLAB_PREINSTALLED | INSTALLED_BY_SETUP | TOOLING | extras
     assert imported - allowed == set()
 
 
