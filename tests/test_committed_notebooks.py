@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from audioml.execute import code_sha256
+from audioml.execute import RUNTIME_LOG, code_sha256
 from chapters import CHAPTERS, ROOT, read
 
 
@@ -27,6 +27,14 @@ def test_notebook_is_a_full_mode_papermill_run(chapter) -> None:
 def test_notebook_has_no_error_outputs(chapter) -> None:
     errors = [o for c in read(chapter).cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, f"{chapter.name}: {len(errors)} cell(s) end in an error"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_no_runtime_log_lines_reach_the_reader(chapter) -> None:
+    """TensorFlow's C++ log lines (absl, oneDNN, the TFLite delegate) are dropped by `audioml.execute`."""
+    logs = [line for c in read(chapter).cells for o in c.get("outputs", []) if o.get("output_type") == "stream"
+            for line in o.get("text", "").splitlines() if RUNTIME_LOG.match(line)]
+    assert not logs, f"{chapter.name}: {len(logs)} runtime log lines in the outputs, e.g. {logs[0][:100]!r}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)

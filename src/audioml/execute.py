@@ -3,12 +3,15 @@
 ``python -m audioml.execute notebooks/05_cnn.ipynb`` re-runs a chapter in full mode in
 place and records the hash of its code cells in ``metadata.audioml.code_sha256``;
 ``--fast --out DIR`` runs it in fast mode into ``DIR`` and leaves the original alone.
+A full run also drops the log lines TensorFlow's C++ runtime writes to stderr on import
+(:func:`drop_runtime_logs`), which no Python setting silences and no reader needs.
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -19,6 +22,29 @@ from audioml.results import RESULTS_ENV
 from audioml.settings import results_override
 
 INJECTED_TAG = "injected-parameters"
+#: Lines of TensorFlow's C++ runtime (absl logging, oneDNN's notice, the TFLite delegate), not of the chapter.
+RUNTIME_LOG = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to "
+                         r"STDERR|[IWE]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [\w.]+:\d+\] .*"
+                         r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.)$")
+
+
+def drop_runtime_logs(notebook: nbformat.NotebookNode) -> int:
+    """Remove the runtime's log lines from every stderr output (and outputs left empty); return how many."""
+    dropped = 0
+    for cell in notebook.cells:
+        kept = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                lines = output["text"].splitlines(keepends=True)
+                clean = [line for line in lines if not RUNTIME_LOG.match(line.rstrip("\n"))]
+                dropped += len(lines) - len(clean)
+                if not clean:
+                    continue
+                output["text"] = "".join(clean)
+            kept.append(output)
+        if cell.cell_type == "code":
+            cell.outputs = kept
+    return dropped
 
 
 def code_sha256(notebook: nbformat.NotebookNode) -> str:
@@ -44,6 +70,7 @@ def execute(notebook: Path, fast: bool, out_dir: Path | None = None, timeout_s: 
             tags = cell.metadata.setdefault("tags", [])
             if INJECTED_TAG in tags and "remove-cell" not in tags:
                 tags.append("remove-cell")
+        drop_runtime_logs(executed)
         executed.metadata.setdefault("audioml", {})["code_sha256"] = code_sha256(executed)
         nbformat.write(executed, target)
     return target
