@@ -24,7 +24,7 @@ from audioml.settings import results_override
 INJECTED_TAG = "injected-parameters"
 #: Lines of TensorFlow's C++ runtime (absl logging, oneDNN's notice, the TFLite delegate), not of the chapter.
 RUNTIME_LOG = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to "
-                         r"STDERR|[IWE]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [\w.]+:\d+\] .*"
+                         r"STDERR|[IWE]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] .*"
                          r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.)$")
 
 
