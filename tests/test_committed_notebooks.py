@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from audioml.execute import RUNTIME_LOG, code_sha256
+from audioml.execute import RUNTIME_LOG, code_sha256, machine_paths
 from chapters import CHAPTERS, ROOT, read
 
 
@@ -35,6 +35,16 @@ def test_no_runtime_log_lines_reach_the_reader(chapter) -> None:
     logs = [line for c in read(chapter).cells for o in c.get("outputs", []) if o.get("output_type") == "stream"
             for line in o.get("text", "").splitlines() if RUNTIME_LOG.match(line)]
     assert not logs, f"{chapter.name}: {len(logs)} runtime log lines in the outputs, e.g. {logs[0][:100]!r}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_no_absolute_path_of_this_machine_in_the_outputs(chapter) -> None:
+    """The book's root, the data root, the cache and the home folder are replaced by `audioml.execute`."""
+    texts = [o.get("text", "") + "".join(v for k, v in o.get("data", {}).items() if k.startswith("text/")
+                                          and isinstance(v, str))
+             for c in read(chapter).cells for o in c.get("outputs", [])]
+    found = sorted({folder for folder in machine_paths(ROOT) for text in texts if folder in text})
+    assert not found, f"{chapter.name}: outputs print this machine's folders {found}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from audioml.execute import code_sha256, drop_runtime_logs
+from audioml.execute import clean_outputs, code_sha256, drop_runtime_logs
 
 TF_IMPORT = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
              "I0000 00:00:1795687137.190981   32044 port.cc:153] oneDNN custom operations are on.\n")
@@ -31,3 +31,14 @@ def test_code_hash_ignores_outputs_and_injected_parameters() -> None:
     assert code_sha256(new_notebook(cells=[cells[0], injected, cells[1]])) == before
     cells[1].source = "x = 2"
     assert code_sha256(new_notebook(cells=cells)) != before
+
+
+def test_machine_paths_become_what_the_reader_can_use() -> None:
+    paths = {"/work/shared/data/": "$AUDIOML_DATA/", "/work/main/": ""}
+    notebook = new_notebook(cells=[new_code_cell("log.write()", outputs=[
+        new_output("execute_result", data={"text/plain": "PosixPath('/work/main/results/05_cnn.json')"}),
+        new_output("stream", name="stdout", text="e.g. /work/shared/data/esc10/audio/1-30226-A.ogg\n")])])
+    clean_outputs(notebook, paths)
+    outputs = notebook.cells[0].outputs
+    assert outputs[0]["data"]["text/plain"] == "PosixPath('results/05_cnn.json')"
+    assert outputs[1]["text"] == "e.g. $AUDIOML_DATA/esc10/audio/1-30226-A.ogg\n"

@@ -3,8 +3,10 @@
 ``python -m audioml.execute notebooks/05_cnn.ipynb`` re-runs a chapter in full mode in
 place and records the hash of its code cells in ``metadata.audioml.code_sha256``;
 ``--fast --out DIR`` runs it in fast mode into ``DIR`` and leaves the original alone.
-A full run also drops the log lines TensorFlow's C++ runtime writes to stderr on import
-(:func:`drop_runtime_logs`), which no Python setting silences and no reader needs.
+A full run also cleans what the reader would see but the chapter did not mean to show
+(:func:`clean_outputs`): the log lines TensorFlow's C++ runtime writes to stderr on import, which
+no Python setting silences, and this machine's absolute paths (the book's root becomes a relative
+path, the data root ``$AUDIOML_DATA``, the cache ``$AUDIOML_CACHE``, the home folder ``~``).
 """
 from __future__ import annotations
 
@@ -19,13 +21,43 @@ from pathlib import Path
 import nbformat
 
 from audioml.results import RESULTS_ENV
-from audioml.settings import results_override
+from audioml.settings import book_root, cache_dir, data_root, results_override
 
 INJECTED_TAG = "injected-parameters"
 #: Lines of TensorFlow's C++ runtime (absl logging, oneDNN's notice, the TFLite delegate), not of the chapter.
 RUNTIME_LOG = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to "
                          r"STDERR|[IWE]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] .*"
                          r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.)$")
+
+
+def machine_paths(book: Path) -> dict[str, str]:
+    """This machine's absolute folders that outputs may print, and what the book shows instead (longest first)."""
+    folders = {str(book.resolve()) + os.sep: "", str(cache_dir()) + os.sep: "$AUDIOML_CACHE/",
+               str(Path.home()) + os.sep: "~/"}
+    root = data_root()
+    if root is not None:
+        folders[str(root.resolve()) + os.sep] = "$AUDIOML_DATA/"
+    return dict(sorted(folders.items(), key=lambda item: -len(item[0])))
+
+
+def _replace_paths(text: str, paths: dict[str, str]) -> str:
+    for folder, shown in paths.items():
+        text = text.replace(folder, shown)
+    return text
+
+
+def clean_outputs(notebook: nbformat.NotebookNode, paths: dict[str, str] | None = None) -> int:
+    """Drop runtime log lines (:func:`drop_runtime_logs`) and replace ``paths`` in every text output; return
+    how many lines were dropped."""
+    dropped, paths = drop_runtime_logs(notebook), paths or {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = _replace_paths(output["text"], paths)
+            for kind, value in output.get("data", {}).items():
+                if kind.startswith("text/") and isinstance(value, str):
+                    output["data"][kind] = _replace_paths(value, paths)
+    return dropped
 
 
 def drop_runtime_logs(notebook: nbformat.NotebookNode) -> int:
@@ -70,7 +102,7 @@ def execute(notebook: Path, fast: bool, out_dir: Path | None = None, timeout_s: 
             tags = cell.metadata.setdefault("tags", [])
             if INJECTED_TAG in tags and "remove-cell" not in tags:
                 tags.append("remove-cell")
-        drop_runtime_logs(executed)
+        clean_outputs(executed, machine_paths(book_root(notebook.parent)))
         executed.metadata.setdefault("audioml", {})["code_sha256"] = code_sha256(executed)
         nbformat.write(executed, target)
     return target
