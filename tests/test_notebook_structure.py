@@ -156,3 +156,24 @@ def test_datasets_page_credits_every_registered_dataset() -> None:
     for spec in REGISTRY.values():
         assert f"`{spec.folder}/`" in page, f"book/datasets.md does not credit {spec.name}"
         assert spec.license.split(" ")[0] in page
+
+
+UNNUMBERED_SECTIONS = {"Exercises", "Summary", "What we learned", "What it means"}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_sections_are_numbered_chapter_dot_section(chapter) -> None:
+    """Every `##` heading is "N.k Title" with k counting up from 1 (closing sections may go unnumbered),
+    and every `###` heading that has a number is "N.k.m" under its own section."""
+    number, expected, section = int(chapter.stem[:2]), 1, 0
+    for cell in read(chapter).cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            if line.startswith("## ") and line[3:].strip() not in UNNUMBERED_SECTIONS:
+                assert line.startswith(f"## {number}.{expected} "), f"{chapter.name}: {line!r} should be " \
+                                                                   f"numbered {number}.{expected}"
+                section, expected = expected, expected + 1
+            elif line.startswith("### ") and line[4:5].isdigit():
+                assert line.startswith(f"### {number}.{section}."), f"{chapter.name}: {line!r} is not under " \
+                                                                  f"section {number}.{section}"
