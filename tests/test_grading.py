@@ -202,6 +202,17 @@ def test_each_submission_gets_a_cache_of_its_own_unless_a_trusted_one_is_shared(
     assert (trusted / "features" / "planted.npz").is_file() and not result.fatal, result
 
 
+def test_no_submission_plants_bytecode_and_numba_caches_stay_in_its_folder() -> None:
+    """A .pyc planted in the package's __pycache__ would run in every later kernel; numba's cache (librosa
+    compiles with cache=True) goes to the submission's folder, not to site-packages."""
+    plant = ("import audioml, pathlib\n"
+             "(pathlib.Path(audioml.__file__).parent / '__pycache__' / 'settings.cpython-311.pyc').write_bytes(b'x')")
+    assert "tried to leave its folder" in run_steps([Step("answer", plant)], time_limit_s=60).fatal
+    check = "import os\nassert os.environ['NUMBA_CACHE_DIR'] == os.path.join(os.getcwd(), 'numba')"
+    result = run_steps([Step("test", check, label="ex-99-1")], time_limit_s=60)
+    assert result.tests == {"ex-99-1": [None]} and not result.fatal, result
+
+
 def test_assignment_has_student_notebook_otter_tests_and_autograder(tmp_path) -> None:
     from otter.test_files.exception_test import ExceptionTestFile
 

@@ -2,7 +2,8 @@
 
 The kernel starts in an empty temporary folder (a copy of the book's results files and a
 ``_toc.yml`` marker, so that chapters reading other chapters' results work; no notebook, no
-solution), with ``AUDIOML_RESULTS``, ``AUDIOML_CACHE``, ``HOME`` and ``MPLCONFIGDIR`` inside it
+solution), with ``AUDIOML_RESULTS``, ``AUDIOML_CACHE``, ``HOME``, ``MPLCONFIGDIR`` and
+``NUMBA_CACHE_DIR`` inside it (no cache lands in site-packages' or the book's ``__pycache__``)
 (the caller's ``AUDIOML_CACHE`` is not inherited: an entry one submission planted there would be
 read by the next; only a trusted caller, such as the book's own tests of the reference
 solutions, passes ``shared_cache``) and the guard of :mod:`audioml.grading.guard` as its first cell. A test passes when its cell's
@@ -61,7 +62,7 @@ def _error_of(cell: nbformat.NotebookNode, status: str) -> str | None:
 
 def _folder(book_root: Path) -> Path:
     work = Path(tempfile.mkdtemp(prefix="audioml-grade-"))
-    for sub in ("results", "out", "cache", "home", "mpl"):
+    for sub in ("results", "out", "cache", "home", "mpl", "numba"):
         (work / sub).mkdir()
     (work / "_toc.yml").write_text("# marker: the results of the book's chapters are in results/\n")
     for path in (book_root / "results").glob("*.json"):
@@ -82,7 +83,8 @@ def run_steps(steps: list[Step], time_limit_s: float = 120.0, book_root: Path = 
     cache = Path(shared_cache).resolve() if shared_cache is not None else work / "cache"
     cache.mkdir(parents=True, exist_ok=True)
     kernel_env = {**os.environ, **(env or {}), "AUDIOML_RESULTS": str(work / "out"), "HOME": str(work / "home"),
-                  "MPLCONFIGDIR": str(work / "mpl"), "PYTHONDONTWRITEBYTECODE": "1", "AUDIOML_CACHE": str(cache)}
+                  "MPLCONFIGDIR": str(work / "mpl"), "PYTHONDONTWRITEBYTECODE": "1", "AUDIOML_CACHE": str(cache),
+                  "NUMBA_CACHE_DIR": str(work / "numba")}  # librosa's compiled kernels: never site-packages
     allowed = [str(work.resolve()), os.path.realpath(tempfile.gettempdir()), os.path.realpath(kernel_env["AUDIOML_CACHE"])]
     forbidden = [str((book_root / sub).resolve()) for sub in ("notebooks", "_build", ".git")] + [str(private.resolve())]
     own = [str(work.resolve()), os.path.realpath(kernel_env["AUDIOML_CACHE"])]
