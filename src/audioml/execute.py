@@ -46,10 +46,10 @@ def _replace_paths(text: str, paths: dict[str, str]) -> str:
     return text
 
 
-def clean_outputs(notebook: nbformat.NotebookNode, paths: dict[str, str] | None = None) -> int:
+def clean_outputs(notebook: nbformat.NotebookNode, paths: dict[str, str]) -> int:
     """Drop runtime log lines (:func:`drop_runtime_logs`) and replace ``paths`` in every text output; return
     how many lines were dropped."""
-    dropped, paths = drop_runtime_logs(notebook), paths or {}
+    dropped = drop_runtime_logs(notebook)
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             if "text" in output:

@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from audioml.errors import ParameterError
-from audioml.metrics import Interval
+from audioml.metrics import Interval, _confidence
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
@@ -66,17 +66,20 @@ def _members(groups: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(codes == g) for g in range(codes.max() + 1)]
 
 
-def _draws(members: list[np.ndarray], n_boot: int, seed: int) -> list[np.ndarray]:
+def _check_n_boot(n_boot: int) -> None:
     if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
         raise ParameterError(f"n_boot must be a positive integer, got {n_boot!r}")
+
+
+def _draws(members: list[np.ndarray], n_boot: int, seed: int) -> list[np.ndarray]:
+    _check_n_boot(n_boot)
     rng = np.random.default_rng(seed)
     return [np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))])
             for _ in range(n_boot)]
 
 
 def _interval(estimate: float, values: np.ndarray, confidence: float) -> Interval:
-    if not 0 < confidence < 1:
-        raise ParameterError(f"confidence must be in (0, 1), e.g. 0.95, got {confidence!r}")
+    confidence = _confidence(confidence)
     finite = values[np.isfinite(values)]
     if len(finite) < len(values):
         raise ParameterError(f"the metric is undefined (NaN/inf) on {len(values) - len(finite)} of {len(values)} "
@@ -112,8 +115,7 @@ def cluster_bootstrap_mean(values: ArrayLike, clusters: ArrayLike, n_boot: int =
         raise ParameterError(f"values hold {int(np.sum(~np.isfinite(numbers)))} infinite numbers; drop them first")
     _, index = np.unique(grouping, return_inverse=True)
     sums, counts = np.bincount(index, weights=values), np.bincount(index)
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ParameterError(f"n_boot must be a positive integer, got {n_boot!r}")
+    _check_n_boot(n_boot)
     draws = np.random.default_rng(seed).integers(len(sums), size=(n_boot, len(sums)))
     return _interval(float(numbers.mean()), sums[draws].sum(axis=1) / counts[draws].sum(axis=1), confidence)
 
