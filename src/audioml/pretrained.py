@@ -110,7 +110,8 @@ def _tflite_runner(model_path: Path) -> Runner:
 
     with warnings.catch_warnings():  # tf.lite.Interpreter's deprecation and debugging notices
         warnings.simplefilter("ignore")
-        interpreter = tf.lite.Interpreter(model_path=str(model_path), experimental_preserve_all_tensors=True)
+        interpreter = tf.lite.Interpreter(model_path=str(model_path), num_threads=os.cpu_count(),
+                                          experimental_preserve_all_tensors=True)  # same numbers at any thread count
     interpreter.allocate_tensors()
     source = interpreter.get_input_details()[0]["index"]
     scores = interpreter.get_output_details()[0]["index"]
