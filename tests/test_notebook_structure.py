@@ -32,7 +32,7 @@ EXTRA_START = '\n    subprocess.run([sys.executable, "-m", "pip", "install", "-q
 # Installed without their dependencies (see requirements-nodeps.txt): audiomentations pins an older soxr.
 NO_DEPS = {"audiomentations", "numpy-minmax", "numpy-rms", "python-stretch"}
 # Chapters whose setup cell gains its extra line at their next full run (its code hash stamps the outputs).
-SETUP_PENDING = {"09_sound_event_detection": "sed_eval and sed_scores_eval (issue 15)"}
+SETUP_PENDING: dict[str, str] = {}
 
 
 def pending(chapter: Path) -> object:
