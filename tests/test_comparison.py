@@ -63,3 +63,12 @@ def test_oracles_and_differences_are_never_the_best_model() -> None:
                     ("10_x", "denoise", "s", "wiener", "si_sdr_improvement_db_at_0db", 4.0))
     assert best_per_task(measured)["model"].tolist() == ["unet"]
     assert is_reference("oracle-irm") and is_reference("a-minus-b") and not is_reference("cnn-logmel")
+
+
+def test_rows_whose_role_is_not_test_or_cv_are_never_the_best_model() -> None:
+    measured = runs(("13_x", "t", "s", "leaky", "macro_f1", 0.9), ("13_x", "t", "s", "unchosen", "macro_f1", 0.8),
+                    ("13_x", "t", "s", "honest", "macro_f1", 0.6), ("13_x", "t", "s", "older", "macro_f1", 0.5))
+    measured["role"] = ["leaky-demo", "unchosen", "cv", None]
+    assert best_per_task(measured)["model"].tolist() == ["honest"]
+    measured.loc[measured["model"] == "older", "value"] = 0.7  # a row without a role is ranked as before
+    assert best_per_task(measured)["model"].tolist() == ["older"]

@@ -17,6 +17,10 @@ HEADLINE_METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "micro_f1", "f1
 #: Runs that are references, not models one could deploy: oracle upper bounds (chapter 10's ideal
 #: masks) and paired differences between two models ("a-minus-b").
 REFERENCE_MARKERS = ("oracle", "-minus-")
+#: Roles of results rows that may be ranked (GUIDE §7): test results and cross-validation. A row
+#: with any other role (``leaky-demo``, ``unchosen``, ``validation``, ``oracle``, ``reference``) is
+#: never "the best model"; a row without a role is ranked as before.
+RANKED_ROLES = ("test", "cv")
 
 
 def is_reference(model: str) -> bool:
@@ -37,8 +41,14 @@ def provenance(folder: Path) -> pd.DataFrame:
 
 
 def best_per_task(runs: pd.DataFrame) -> pd.DataFrame:
-    """For each (task, split, metric), the model with the highest value (oracles and differences left out)."""
-    ordered = runs[~runs["model"].map(is_reference)].sort_values("value", ascending=False, kind="stable")
+    """For each (task, split, metric), the model with the highest value.
+
+    Oracles, differences and rows whose ``role`` is not one of :data:`RANKED_ROLES` are left out.
+    """
+    ranked = ~runs["model"].map(is_reference)
+    if "role" in runs.columns:
+        ranked &= runs["role"].isna() | runs["role"].isin(RANKED_ROLES)
+    ordered = runs[ranked].sort_values("value", ascending=False, kind="stable")
     return ordered.groupby(["task", "split", "metric"], as_index=False).head(1) \
         .sort_values(["task", "split", "metric"]).reset_index(drop=True)
 
