@@ -72,3 +72,17 @@ def test_rows_whose_role_is_not_test_or_cv_are_never_the_best_model() -> None:
     assert best_per_task(measured)["model"].tolist() == ["honest"]
     measured.loc[measured["model"] == "older", "value"] = 0.7  # a row without a role is ranked as before
     assert best_per_task(measured)["model"].tolist() == ["older"]
+
+
+def test_the_bars_ship_with_the_package(tmp_path) -> None:
+    import subprocess
+    import sys
+    import zipfile
+
+    from audioml.comparison import BARS_FILE
+    assert BARS_FILE.read_bytes() == (CHAPTERS[0].parents[1] / "data" / "bars.csv").read_bytes()
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path),
+                    str(CHAPTERS[0].parents[1])], check=True)
+    wheel = next(tmp_path.glob("audioml-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read("audioml/bars.csv") == BARS_FILE.read_bytes(), "the wheel must hold the bars file itself"

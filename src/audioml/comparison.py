@@ -26,7 +26,9 @@ RANKED_ROLES = ("test", "cv")
 def is_reference(model: str) -> bool:
     """Whether a results row is an oracle or a difference of two models rather than a model."""
     return any(marker in str(model) for marker in REFERENCE_MARKERS)
-BARS_FILE = Path(__file__).resolve().parents[2] / "data" / "bars.csv"
+#: The bars; ``src/audioml/bars.csv`` links to ``data/bars.csv`` and ships in the wheel, so an
+#: installed package (Colab) finds them without a clone of the book.
+BARS_FILE = Path(__file__).with_name("bars.csv")
 
 
 def provenance(folder: Path) -> pd.DataFrame:
