@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+import zipfile
 
 import pandas as pd
 import pytest
 
-from audioml.comparison import best_per_task, check_bars, is_reference, load_bars
-from chapters import CHAPTERS
+from audioml.comparison import BARS_FILE, best_per_task, check_bars, is_reference, load_bars
+from chapters import CHAPTERS, ROOT
 
 
 def runs(*rows) -> pd.DataFrame:
@@ -75,14 +78,8 @@ def test_rows_whose_role_is_not_test_or_cv_are_never_the_best_model() -> None:
 
 
 def test_the_bars_ship_with_the_package(tmp_path) -> None:
-    import subprocess
-    import sys
-    import zipfile
-
-    from audioml.comparison import BARS_FILE
-    assert BARS_FILE.read_bytes() == (CHAPTERS[0].parents[1] / "data" / "bars.csv").read_bytes()
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path),
-                    str(CHAPTERS[0].parents[1])], check=True)
+    assert BARS_FILE.read_bytes() == (ROOT / "data" / "bars.csv").read_bytes()
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)], check=True)
     wheel = next(tmp_path.glob("audioml-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         assert archive.read("audioml/bars.csv") == BARS_FILE.read_bytes(), "the wheel must hold the bars file itself"

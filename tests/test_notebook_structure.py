@@ -31,17 +31,6 @@ TOOLING = {"nbformat", "nbclient", "papermill"}
 EXTRA_START = '\n    subprocess.run([sys.executable, "-m", "pip", "install", "-q", '
 # Installed without their dependencies (see requirements-nodeps.txt): audiomentations pins an older soxr.
 NO_DEPS = {"audiomentations", "numpy-minmax", "numpy-rms", "python-stretch"}
-# Chapters whose setup cell gains its extra line at their next full run (its code hash stamps the outputs).
-SETUP_PENDING: dict[str, str] = {}
-
-
-def pending(chapter: Path) -> object:
-    """The chapter, marked as a strict expected failure while its setup cell waits for a full run."""
-    if chapter.stem not in SETUP_PENDING:
-        return chapter
-    return pytest.param(chapter, marks=pytest.mark.xfail(
-        strict=True, reason=f"setup cell does not install {SETUP_PENDING[chapter.stem]} yet"))
-
 
 def pins() -> dict[str, str]:
     """``name==version`` of every pinned requirement, by lower-case name."""
@@ -109,7 +98,7 @@ def test_there_are_chapters() -> None:
     assert CHAPTERS, "no notebooks/NN_*.ipynb found"
 
 
-@pytest.mark.parametrize("chapter", [pending(c) for c in CHAPTERS], ids=lambda p: p.stem)
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_first_code_cell_is_the_setup_cell(chapter) -> None:
     """The shared setup cell, plus one pinned pip line for what this chapter's code and modules need that
     Colab lacks (the package itself installs with --no-deps)."""
@@ -127,7 +116,7 @@ def test_parameters_cell_declares_fast(chapter) -> None:
     assert "remove-cell" in tagged[0].metadata["tags"], f"{chapter.name}: hide the parameters cell (remove-cell)"
 
 
-@pytest.mark.parametrize("chapter", [pending(c) for c in CHAPTERS], ids=lambda p: p.stem)
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_every_import_is_available_on_colab(chapter) -> None:
     """What the chapter and its audioml modules import is on Colab or installed by its setup cell."""
     setup = code_cells(read(chapter))[0].source
