@@ -1,4 +1,4 @@
-"""Chapter 13's tables: bars are checked against results, never typed in."""
+"""The comparison chapter's tables (chapter 14): bars are checked against results, never typed in."""
 from __future__ import annotations
 
 import math
@@ -77,9 +77,20 @@ def test_rows_whose_role_is_not_test_or_cv_are_never_the_best_model() -> None:
     assert best_per_task(measured)["model"].tolist() == ["older"]
 
 
+def test_only_test_and_cv_rows_meet_a_bar() -> None:
+    measured = runs(("05_cnn", "t", "s", "cnn-leaky", "accuracy", 0.95), ("05_cnn", "t", "s", "cnn-honest", "accuracy", 0.85))
+    measured["role"] = ["leaky-demo", "cv"]
+    result = check_bars(bar(), measured).iloc[0]
+    assert not result["met"] and result["model"] == "cnn-honest" and result["measured"] == 0.85
+    measured["role"] = ["unchosen", "validation"]
+    assert math.isnan(check_bars(bar(), measured).iloc[0]["measured"])
+
+
 def test_the_bars_ship_with_the_package(tmp_path) -> None:
     assert BARS_FILE.read_bytes() == (ROOT / "data" / "bars.csv").read_bytes()
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)], check=True)
     wheel = next(tmp_path.glob("audioml-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         assert archive.read("audioml/bars.csv") == BARS_FILE.read_bytes(), "the wheel must hold the bars file itself"
+        for result in sorted((ROOT / "results").glob("*.json")):  # chapter 14 reads them outside a clone
+            assert archive.read(f"audioml/book_results/{result.name}") == result.read_bytes(), result.name

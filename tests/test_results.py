@@ -15,7 +15,7 @@ from nbformat import v4
 
 import audioml.results as results_module
 from audioml.execute import INJECTED_TAG, code_sha256, main
-from audioml.results import RESULTS_ENV, ResultsLog, read_results, results_dir
+from audioml.results import PACKAGED_RESULTS, RESULTS_ENV, ResultsLog, book_results_dir, read_results, results_dir
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,6 +111,15 @@ def test_results_dir_is_found_from_the_book_root(tmp_path: Path, monkeypatch) ->
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     assert results_dir() == elsewhere / "results"
+
+
+def test_outside_a_clone_the_book_results_are_the_packaged_copy_but_runs_write_here(tmp_path: Path,
+                                                                                    monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no _toc.yml above: a Colab user's /content
+    assert book_results_dir() == PACKAGED_RESULTS
+    committed = sorted(p.name for p in (ROOT / "results").glob("*.json"))
+    assert sorted(p.name for p in PACKAGED_RESULTS.glob("*.json")) == committed and committed
+    assert results_dir() == tmp_path / "results"  # never into the installed package
 
 
 def test_read_results_flattens_every_run(tmp_path: Path, monkeypatch) -> None:

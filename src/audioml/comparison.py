@@ -42,14 +42,19 @@ def provenance(folder: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def has_ranked_role(runs: pd.DataFrame) -> pd.Series:
+    """Mask of the rows whose ``role`` is one of :data:`RANKED_ROLES` or missing (files written before roles)."""
+    if "role" not in runs.columns:
+        return pd.Series(True, index=runs.index)
+    return runs["role"].isna() | runs["role"].isin(RANKED_ROLES)
+
+
 def best_per_task(runs: pd.DataFrame) -> pd.DataFrame:
     """For each (task, split, metric), the model with the highest value.
 
     Oracles, differences and rows whose ``role`` is not one of :data:`RANKED_ROLES` are left out.
     """
-    ranked = ~runs["model"].map(is_reference)
-    if "role" in runs.columns:
-        ranked &= runs["role"].isna() | runs["role"].isin(RANKED_ROLES)
+    ranked = ~runs["model"].map(is_reference) & has_ranked_role(runs)
     ordered = runs[ranked].sort_values("value", ascending=False, kind="stable")
     return ordered.groupby(["task", "split", "metric"], as_index=False).head(1) \
         .sort_values(["task", "split", "metric"]).reset_index(drop=True)
@@ -69,9 +74,12 @@ def check_bars(bars: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """Each bar with the largest matching measured value and whether it meets the threshold.
 
     The largest value is the best model for a ``>=`` bar and the worst case for a ``<=``
-    bar (an error that must stay small everywhere). A bar whose chapter has no matching run is reported as not met, with no value.
+    bar (an error that must stay small everywhere). Only rows with a ranked role count (a leaky demo
+    or an unchosen variant never meets a bar). A bar whose chapter has no matching run is reported as
+    not met, with no value.
     """
     rows = []
+    runs = runs[has_ranked_role(runs)]
     for bar in bars.itertuples(index=False):
         matching = runs[(runs["notebook"] == bar.notebook) & (runs["task"] == bar.task)
                         & (runs["metric"] == bar.metric)

@@ -26,13 +26,24 @@ from audioml.atomic import write_text
 from audioml.errors import DataNotFoundError, ParameterError
 from audioml.settings import RESULTS_ENV, book_root, results_override
 
-__all__ = ["RESULTS_ENV", "ResultsLog", "book_results_dir", "read_results", "results_dir"]
+__all__ = ["PACKAGED_RESULTS", "RESULTS_ENV", "ResultsLog", "book_results_dir", "read_results", "results_dir"]
 VERSIONED = ("tensorflow-cpu", "tensorflow", "keras", "librosa", "numpy", "scikit-learn", "micrograd")
 
 
+#: The book's committed results; ``src/audioml/book_results`` links to ``results/`` and the wheel holds
+#: the files themselves, so the comparison chapter reads them on Colab, outside a clone.
+PACKAGED_RESULTS = Path(__file__).with_name("book_results")
+
+
 def book_results_dir() -> Path:
-    """The committed ``results/`` folder at the book's root, found from the working directory."""
-    return book_root() / "results"
+    """The committed ``results/`` folder: at the book's root when run inside a clone (found from the
+    working directory), else the copy shipped with the package (chapter 14 on Colab)."""
+    try:
+        return book_root() / "results"
+    except DataNotFoundError:
+        if PACKAGED_RESULTS.is_dir() and any(PACKAGED_RESULTS.glob("*.json")):
+            return PACKAGED_RESULTS
+        raise
 
 
 def results_dir() -> Path:
@@ -41,8 +52,8 @@ def results_dir() -> Path:
     if override is not None:
         return override
     try:
-        return book_results_dir()
-    except FileNotFoundError:
+        return book_root() / "results"  # never the packaged copy: runs write beside the book, or here
+    except DataNotFoundError:
         return Path.cwd() / "results"
 
 
