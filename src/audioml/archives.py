@@ -1,6 +1,6 @@
 """Unpack chosen members of a zip or tar archive, safely (used by :func:`audioml.datasets.fetch_dataset`).
 
-Refused, with :class:`ArchiveError` naming the archive, the member and the fix: a member
+Refused, with :class:`~audioml.errors.ArchiveError` naming the archive, the member and the fix: a member
 that would land outside the folder (``..``, an absolute path), a link, device or other
 special member, a member named twice, and a bomb: more unpacked bytes than ``max_bytes`` or
 than ``max_ratio`` times the archive's own size (counted while writing, not taken from the

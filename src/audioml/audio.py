@@ -87,9 +87,9 @@ def load_audio(path: str | os.PathLike, sr: int | None = None, duration: float |
     - ``expected_sr``: refuse files whose native rate differs (for datasets that must be uniform).
     - ``offset``: start this many seconds into the file (the part read is resampled on its own).
 
-    Raises :class:`AudioFileError` for a missing, unreadable, empty, truncated, undecodable or
+    Raises :class:`~audioml.errors.AudioFileError` for a missing, unreadable, empty, truncated, undecodable or
     zero-length file, a folder, non-finite samples, an implausible or unexpected rate; and
-    :class:`ParameterError` for bad arguments.
+    :class:`~audioml.errors.ParameterError` for bad arguments.
     """
     path = Path(path)
     _check_arguments(sr, duration, offset)

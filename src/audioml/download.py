@@ -4,7 +4,7 @@ Every byte goes to a temp file with a name unique to this process, in the target
 only a download whose length equals its ``Content-Length`` (and the registry's size), whose
 SHA-256 equals the pinned one and which stays under the size cap is moved into place, by an
 atomic rename. A cut connection is retried from the start (``ATTEMPTS`` times); a failure
-raises :class:`DownloadError` naming the URL, the bytes expected and received, and the fix,
+raises :class:`~audioml.errors.DownloadError` naming the URL, the bytes expected and received, and the fix,
 and leaves nothing behind. Temp files of killed processes are removed on the next call.
 
 Why not pooch (librosa's choice, used by :func:`audioml.loaders.example` through librosa):
@@ -139,8 +139,8 @@ def download_file(url: str, destination: str | os.PathLike, sha256: str | None =
                   max_bytes: int = MAX_BYTES) -> Path:
     """Download ``url`` to ``destination``, verified against ``sha256`` and ``size`` (bytes) if given.
 
-    Raises :class:`DownloadError` (URL, bytes expected and received, fix) and
-    :class:`ChecksumError` (both hashes); in every case nothing is left at ``destination``.
+    Raises :class:`~audioml.errors.DownloadError` (URL, bytes expected and received, fix) and
+    :class:`~audioml.errors.ChecksumError` (both hashes); in every case nothing is left at ``destination``.
     """
     destination = Path(destination)
     if destination.is_dir():

@@ -38,7 +38,7 @@ LOCK_TIMEOUT_S = 3600.0
 
 
 def spec_for(name: str) -> datasets.DatasetSpec:
-    """The registry entry ``name``, or :class:`UnknownNameError` listing the known names."""
+    """The registry entry ``name``, or :class:`~audioml.errors.UnknownNameError` listing the known names."""
     if name not in datasets.REGISTRY:
         raise UnknownNameError(f"unknown dataset {name!r}; known: {', '.join(datasets.REGISTRY)}")
     return datasets.REGISTRY[name]

@@ -31,7 +31,8 @@ GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "
 PER_GENRE = 100
 SPLITS = ("train", "valid", "test")
 SPLIT_FILES = {split: f"{split}_filtered.txt" for split in SPLITS}
-KNOWN_BAD = ("jazz.00054",)  # unreadable in the common copies of the archive
+#: Excerpts left out of the table: unreadable in the common copies of the archive.
+KNOWN_BAD = ("jazz.00054",)
 ARCHIVE_URL = "https://huggingface.co/datasets/marsyas/gtzan/resolve/main/data/genres.tar.gz"
 ARCHIVE_MD5 = "5b3d6dddb579ab49814ab86dba69e7c7"  # the original release, as listed by mirdata
 SPLIT_URL = ("https://raw.githubusercontent.com/seungheondoh/gtzan-bind/"
@@ -118,7 +119,7 @@ def shared_artist_rate(groups: pd.Series, labels: pd.Series, test_size: float = 
 def check_folder(folder: str | os.PathLike, drop: tuple[str, ...] = ()) -> pd.DataFrame:
     """Check a GTZAN copy (``genres/<genre>/<genre>.000NN.wav`` and the split files) and list its excerpts.
 
-    Raises :class:`DataNotFoundError` for a missing folder or split file, :class:`AudioFileError`
+    Raises :class:`~audioml.errors.DataNotFoundError` for a missing folder or split file, :class:`~audioml.errors.AudioFileError`
     for missing excerpts (naming them) or an unreadable one; excerpts named in ``drop`` (e.g.
     :data:`KNOWN_BAD`) are left out of the table instead. Returns stem, genre, path and split.
     """

@@ -27,7 +27,7 @@ _COLUMNS = ("path", "sha256", "bytes")
 def read_manifest(folder: str | os.PathLike) -> list[dict[str, str]]:
     """Rows of ``folder/manifest.csv`` as dicts (at least path, sha256, bytes).
 
-    Raises :class:`AudioFileError` naming the manifest when it is unreadable or malformed.
+    Raises :class:`~audioml.errors.AudioFileError` naming the manifest when it is unreadable or malformed.
     """
     path = Path(folder) / MANIFEST
     fix = f"restore it from the release, or delete {Path(folder)} (a cached copy is then downloaded again)"
@@ -84,7 +84,7 @@ def verify_folder(folder: str | os.PathLike, stamp_dir: str | os.PathLike,
     """Check ``folder`` against its manifest: sizes always, SHA-256 once per manifest.
 
     ``expected_digest`` is the release's content digest (or a tuple of accepted ones).
-    Raises :class:`ChecksumError` (both hashes shown) or :class:`AudioFileError`
+    Raises :class:`~audioml.errors.ChecksumError` (both hashes shown) or :class:`~audioml.errors.AudioFileError`
     (missing or truncated file, malformed manifest), naming the file and what to do about it.
     """
     folder = Path(folder)

@@ -114,7 +114,7 @@ def example(key: str, hq: bool = False) -> str:
     """Path of a ``librosa.ex`` recording: the verified offline copy if present, else librosa's download.
 
     Works whatever the import order of librosa and this package (chapter 1). Respects
-    ``AUDIOML_OFFLINE``; an unknown ``key`` raises :class:`UnknownNameError` listing the known ones.
+    ``AUDIOML_OFFLINE``; an unknown ``key`` raises :class:`~audioml.errors.UnknownNameError` listing the known ones.
     """
     root, folder = data_root(), None
     if root is not None and (root / "librosa_examples").is_dir():

@@ -160,7 +160,7 @@ class ResultsLog:
 def read_results(folder: str | os.PathLike | None = None) -> pd.DataFrame:
     """All runs of all results files, one row each, with the notebook and its mode.
 
-    Raises :class:`DataNotFoundError` when ``folder`` does not exist and ``ValueError``
+    Raises :class:`~audioml.errors.DataNotFoundError` when ``folder`` does not exist and ``ValueError``
     naming the file for one that is not a strict results file.
     """
     folder = Path(folder) if folder else results_dir()

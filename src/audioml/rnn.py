@@ -2,7 +2,7 @@
 
 Clips of different lengths are zero-padded to one length. A mask tells the LSTM or GRU
 which time steps are padding, so the recurrent state skips them and padding cannot change
-a prediction: a :class:`keras.layers.Masking` layer where the network reads the sequence
+a prediction: a ``keras.layers.Masking`` layer where the network reads the sequence
 as it is (a step is padding when all its features equal :data:`MASK_VALUE`),
 :class:`StepMask` and :class:`FrameMask` where convolutions come first. Four builders
 cover chapter 6's study, all masked:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from audioml.errors import ParameterError
 
-# DCASE task 4 (2021-2023): scenario 1 rewards precise timing, scenario 2 avoiding confusions.
+#: DCASE task 4 (2021-2023): scenario 1 rewards precise timing, scenario 2 avoiding confusions.
 PSDS_SCENARIOS: dict[int, dict[str, Any]] = {
     1: {"dtc_threshold": 0.7, "gtc_threshold": 0.7, "cttc_threshold": None, "alpha_ct": 0.0, "alpha_st": 1.0},
     2: {"dtc_threshold": 0.1, "gtc_threshold": 0.1, "cttc_threshold": 0.3, "alpha_ct": 0.5, "alpha_st": 1.0},

@@ -70,7 +70,7 @@ def results_override() -> Path | None:
 def book_root(start: str | os.PathLike | None = None) -> Path:
     """The book's root (the folder holding ``_toc.yml``), searched upwards from ``start`` (default: cwd).
 
-    Raises :class:`DataNotFoundError` when no folder above ``start`` holds ``_toc.yml``.
+    Raises :class:`~audioml.errors.DataNotFoundError` when no folder above ``start`` holds ``_toc.yml``.
     """
     here = Path(start if start is not None else Path.cwd()).resolve()
     for folder in (here, *here.parents):

@@ -57,7 +57,7 @@ def grouped_folds(frame: pd.DataFrame, group: str, label: str = "label", n_split
 
 def assert_no_leakage(train: pd.DataFrame, test: pd.DataFrame,
                       groups: Sequence[str] = ("path",)) -> None:
-    """Raise :class:`LeakageError` if any file or group value occurs on both sides.
+    """Raise :class:`~audioml.errors.LeakageError` if any file or group value occurs on both sides.
 
     ``path`` is always checked; add the grouping columns that matter for the task,
     e.g. ``("speaker",)`` for unseen speakers or ``("source_clip",)`` for ESC.

@@ -1,4 +1,4 @@
-"""``python -m audioml.grading``: student copies, assignments, and grading into a CSV gradebook.
+"""``python -m audioml.grading``: student copies, assignments, and grading into a CSV gradebook::
 
     python -m audioml.grading student [CHAPTER ...] --out _build/student
     python -m audioml.grading assignments [CHAPTER ...] --out _build/assignments

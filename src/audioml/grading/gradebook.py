@@ -75,7 +75,7 @@ def grade_submission(path: Path, reference: nbformat.NotebookNode, chapter: str,
                      shared_cache: Path | None = None) -> Grade:
     """Grade one submitted notebook against the reference chapter; never raises for a bad submission.
 
-    ``shared_cache``: a feature cache to share, for trusted notebooks only (see :func:`run_steps`).
+    ``shared_cache``: a feature cache to share, for trusted notebooks only (see :func:`~audioml.grading.run.run_steps`).
 
     A submission with no answer to run is not executed at all (every exercise scores 0 with its
     reason), unless ``run_stubs``: then the stubs run through the checks, which must fail them.
