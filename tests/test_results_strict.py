@@ -127,3 +127,24 @@ def test_read_results_names_a_bad_file(tmp_path: Path, text: str) -> None:
 
 def test_read_results_of_an_empty_folder_is_empty(tmp_path: Path) -> None:
     assert read_results(tmp_path).empty
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"role": "best"}, "role must be one of"),
+    ({"role": "cv", "protocol": "grouped-5fold"}, "must say its selection"),
+    ({"role": "test", "selection": "epochs by early stopping on validation"}, "must say its protocol"),
+    ({"role": "test", "selection": "", "protocol": "official-test"}, "must say its selection"),
+])
+def test_roles_are_checked_and_ranked_rows_say_how_they_were_chosen(extra: dict, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        ResultsLog("13_music", fast=False).add(task="t", split="s", model="m", metric="macro_f1", value=0.5,
+                                               n_test=300, **extra)
+
+
+def test_rows_with_a_valid_role_are_recorded() -> None:
+    log = ResultsLog("13_music", fast=False)
+    log.add(task="t", split="s", model="m", metric="macro_f1", value=0.5, n_test=300, role="cv",
+            selection="C by inner CV", protocol="grouped-5fold")
+    log.add(task="t", split="s", model="m2", metric="macro_f1", value=0.7, n_test=300, role="leaky-demo")
+    log.add(task="t", split="s", model="m3", metric="macro_f1", value=0.6, n_test=300)  # no role yet: allowed
+    assert [row.get("role") for row in log.runs] == ["cv", "leaky-demo", None]

@@ -11,16 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from audioml.results import RANKED_ROLES
+
 #: Metrics for which higher is better and that rank models against each other.
 HEADLINE_METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "micro_f1", "f1", "roc_auc",
                     "segment_f1_1s", "si_sdr_improvement_db_at_0db")
 #: Runs that are references, not models one could deploy: oracle upper bounds (chapter 10's ideal
 #: masks) and paired differences between two models ("a-minus-b").
 REFERENCE_MARKERS = ("oracle", "-minus-")
-#: Roles of results rows that may be ranked (GUIDE §7): test results and cross-validation. A row
-#: with any other role (``leaky-demo``, ``unchosen``, ``validation``, ``oracle``, ``reference``) is
-#: never "the best model"; a row without a role is ranked as before.
-RANKED_ROLES = ("test", "cv")
 
 
 def is_reference(model: str) -> bool:
@@ -43,7 +41,9 @@ def provenance(folder: Path) -> pd.DataFrame:
 
 
 def has_ranked_role(runs: pd.DataFrame) -> pd.Series:
-    """Mask of the rows whose ``role`` is one of :data:`RANKED_ROLES` or missing (files written before roles)."""
+    """Mask of the rows whose ``role`` is one of :data:`~audioml.results.RANKED_ROLES` (test results and
+    cross-validation) or missing (files written before roles): a leaky demo, an unchosen variant or a
+    validation score is never "the best model"."""
     if "role" not in runs.columns:
         return pd.Series(True, index=runs.index)
     return runs["role"].isna() | runs["role"].isin(RANKED_ROLES)
@@ -52,7 +52,7 @@ def has_ranked_role(runs: pd.DataFrame) -> pd.Series:
 def best_per_task(runs: pd.DataFrame) -> pd.DataFrame:
     """For each (task, split, metric), the model with the highest value.
 
-    Oracles, differences and rows whose ``role`` is not one of :data:`RANKED_ROLES` are left out.
+    Oracles, differences and rows without a ranked role (:func:`has_ranked_role`) are left out.
     """
     ranked = ~runs["model"].map(is_reference) & has_ranked_role(runs)
     ordered = runs[ranked].sort_values("value", ascending=False, kind="stable")

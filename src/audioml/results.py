@@ -26,7 +26,14 @@ from audioml.atomic import write_text
 from audioml.errors import DataNotFoundError, ParameterError
 from audioml.settings import RESULTS_ENV, book_root, results_override
 
-__all__ = ["PACKAGED_RESULTS", "RESULTS_ENV", "ResultsLog", "book_results_dir", "read_results", "results_dir"]
+__all__ = ["PACKAGED_RESULTS", "RANKED_ROLES", "RANKED_ROW_NEEDS", "RESULTS_ENV", "ROLES", "ResultsLog",
+           "book_results_dir", "read_results", "results_dir"]
+#: The roles a results row may carry (GUIDE §7).
+ROLES = ("test", "cv", "validation", "leaky-demo", "unchosen", "oracle", "reference", "difference")
+#: The roles that are ranked (chapter 14) and meet bars: test results and cross-validation.
+RANKED_ROLES = ("test", "cv")
+#: What a ranked row must say: how its model and settings were chosen, and under which protocol.
+RANKED_ROW_NEEDS = ("selection", "protocol")
 VERSIONED = ("tensorflow-cpu", "tensorflow", "keras", "librosa", "numpy", "scikit-learn", "micrograd")
 
 
@@ -127,7 +134,11 @@ class ResultsLog:
     def add(self, *, task: str, split: str, model: str, metric: str, value: float,
             n_test: int, seed: int = 0, **extra: object) -> None:
         """Record one measured number; ``extra`` holds e.g. a confidence interval (numbers,
-        strings, lists and dicts of them; numpy values are converted, NaN and inf refused)."""
+        strings, lists and dicts of them; numpy values are converted, NaN and inf refused).
+
+        A ``role`` must be one of :data:`ROLES`; a ``test`` or ``cv`` row also needs ``selection``
+        and ``protocol``.
+        """
         where = f"{self.notebook}: {model}/{metric}"
         try:
             value = float(value)
@@ -135,6 +146,13 @@ class ResultsLog:
             raise ParameterError(f"{where}: value must be a number, got {value!r}") from None
         if not math.isfinite(value):
             raise ParameterError(f"{where} is {value}; refusing to record it")
+        role = extra.get("role")
+        if role is not None and role not in ROLES:
+            raise ParameterError(f"{where}: role must be one of {', '.join(ROLES)}; got {role!r}")
+        missing = [name for name in RANKED_ROW_NEEDS if role in RANKED_ROLES and not extra.get(name)]
+        if missing:
+            raise ParameterError(f"{where}: a {role} row must say its {' and '.join(missing)} (how the model "
+                                 f"and its settings were chosen, and on which split); pass {missing[0]}=...")
         try:
             row = {"task": task, "split": split, "model": model, "metric": metric, "value": value,
                    "n_test": _integer(n_test, "n_test"), "seed": _integer(seed, "seed"),
