@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from audioml.execute import RUNTIME_LOG, code_sha256, machine_paths
+from audioml.execute import RETRACING_ADVICE, RUNTIME_LOG, code_sha256, machine_paths
 from chapters import CHAPTERS, ROOT, read
 
 
@@ -31,9 +31,10 @@ def test_notebook_has_no_error_outputs(chapter) -> None:
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_no_runtime_log_lines_reach_the_reader(chapter) -> None:
-    """TensorFlow's C++ log lines (absl, oneDNN, the TFLite delegate) are dropped by `audioml.execute`."""
+    """TensorFlow's C++ log lines (absl, oneDNN, the TFLite delegate) and tf.function's retracing advice are
+    dropped by `audioml.execute`."""
     logs = [line for c in read(chapter).cells for o in c.get("outputs", []) if o.get("output_type") == "stream"
-            for line in o.get("text", "").splitlines() if RUNTIME_LOG.match(line)]
+            for line in o.get("text", "").splitlines() if RUNTIME_LOG.match(line) or RETRACING_ADVICE.match(line)]
     assert not logs, f"{chapter.name}: {len(logs)} runtime log lines in the outputs, e.g. {logs[0][:100]!r}"
 
 

@@ -23,6 +23,17 @@ def test_runtime_logs_go_and_everything_else_stays() -> None:
                                                              "I0000 00:00:1.0 1 port.cc:1] printed by the chapter\n"]
 
 
+def test_tf_function_retracing_advice_goes_from_any_stream_with_its_blank_line() -> None:
+    advice = ("WARNING:tensorflow:5 out of the last 5 calls to <function TensorFlowTrainer.make_predict_function."
+              "<locals>.one_step_on_data_distributed at 0x7f> triggered tf.function retracing. Tracing is "
+              "expensive and ... for  more details.\n\n")
+    notebook = new_notebook(cells=[new_code_cell("cv()", outputs=[
+        new_output("stream", name="stdout", text=advice),
+        new_output("stream", name="stderr", text="WARNING:tensorflow:a warning the chapter should show\n")])])
+    assert drop_runtime_logs(notebook) == 1
+    assert [o["text"] for o in notebook.cells[0].outputs] == ["WARNING:tensorflow:a warning the chapter should show\n"]
+
+
 def test_code_hash_ignores_outputs_and_injected_parameters() -> None:
     cells = [new_code_cell("fast = False", metadata={"tags": ["parameters"]}), new_code_cell("x = 1")]
     before = code_sha256(new_notebook(cells=cells))

@@ -28,6 +28,10 @@ INJECTED_TAG = "injected-parameters"
 RUNTIME_LOG = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to "
                          r"STDERR|[IWE]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] .*"
                          r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.)$")
+#: tf.function's retracing advice, which TensorFlow's logger prints on stdout or stderr: a chapter that
+#: builds a new model per fold traces each one's predict step anew, as it must.
+RETRACING_ADVICE = re.compile(r"^WARNING:tensorflow:\d+ out of the last \d+ calls to .+ triggered "
+                              r"tf\.function retracing\..*$")
 
 
 def machine_paths(book: Path) -> dict[str, str]:
@@ -61,16 +65,18 @@ def clean_outputs(notebook: nbformat.NotebookNode, paths: dict[str, str]) -> int
 
 
 def drop_runtime_logs(notebook: nbformat.NotebookNode) -> int:
-    """Remove the runtime's log lines from every stderr output (and outputs left empty); return how many."""
+    """Remove the runtime's log lines from every stderr output and the retracing advice from every stream
+    (and outputs left blank); return how many lines went."""
     dropped = 0
     for cell in notebook.cells:
         kept = []
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            if output.get("output_type") == "stream":
+                patterns = (RUNTIME_LOG, RETRACING_ADVICE) if output.get("name") == "stderr" else (RETRACING_ADVICE,)
                 lines = output["text"].splitlines(keepends=True)
-                clean = [line for line in lines if not RUNTIME_LOG.match(line.rstrip("\n"))]
+                clean = [line for line in lines if not any(p.match(line.rstrip("\n")) for p in patterns)]
                 dropped += len(lines) - len(clean)
-                if not clean:
+                if not clean or (len(clean) < len(lines) and not "".join(clean).strip()):
                     continue
                 output["text"] = "".join(clean)
             kept.append(output)
