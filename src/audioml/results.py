@@ -42,11 +42,16 @@ VERSIONED = ("tensorflow-cpu", "tensorflow", "keras", "librosa", "numpy", "sciki
 PACKAGED_RESULTS = Path(__file__).with_name("book_results")
 
 
+def _clone_results() -> Path:
+    """``results/`` at the book's root, found from the working directory (DataNotFoundError outside a clone)."""
+    return book_root() / "results"
+
+
 def book_results_dir() -> Path:
     """The committed ``results/`` folder: at the book's root when run inside a clone (found from the
     working directory), else the copy shipped with the package (chapter 14 on Colab)."""
     try:
-        return book_root() / "results"
+        return _clone_results()
     except DataNotFoundError:
         if PACKAGED_RESULTS.is_dir() and any(PACKAGED_RESULTS.glob("*.json")):
             return PACKAGED_RESULTS
@@ -59,7 +64,7 @@ def results_dir() -> Path:
     if override is not None:
         return override
     try:
-        return book_root() / "results"  # never the packaged copy: runs write beside the book, or here
+        return _clone_results()  # never the packaged copy: runs write beside the book, or here
     except DataNotFoundError:
         return Path.cwd() / "results"
 
