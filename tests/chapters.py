@@ -1,4 +1,5 @@
 """The chapters under test and small readers shared by the notebook tests."""
+
 from __future__ import annotations
 
 import ast

@@ -7,18 +7,19 @@
 - ``make_fixture_folder``: writes a few small real WAV files and their ``manifest.csv``.
 - ``real_data``: the offline data root (``$AUDIOML_DATA_TEST`` or ``../shared/data``), or a skip.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
 import soundfile as sf
 from hypothesis import settings
 
-from audioml.integrity import write_manifest
+from audioml.data.integrity import write_manifest
 
 # CI replays the same property-test examples on every run, so a red build always means a change;
 # developers keep hypothesis's random search (a new failing example is printed with its seed).
@@ -75,14 +76,17 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def make_fixture_folder(tmp_path: Path) -> Callable[..., Path]:
     """A builder: ``make_fixture_folder(name="fsdd")`` writes the clips and manifest, returns the folder."""
-    def build(name: str = "fixture", clips: dict[str, tuple[str, int, float, int]] | None = None,
-              parent: Path | None = None) -> Path:
+
+    def build(
+        name: str = "fixture", clips: dict[str, tuple[str, int, float, int]] | None = None, parent: Path | None = None
+    ) -> Path:
         folder = (parent or tmp_path / "datasets") / name
         clips = FIXTURE_CLIPS if clips is None else clips
         for seed, (relative, (kind, sr, seconds, channels)) in enumerate(clips.items()):
             write_clip(folder / relative, kind, sr, seconds, channels, seed=seed)
         write_manifest(folder, list(clips))
         return folder
+
     return build
 
 

@@ -5,6 +5,7 @@ connection after some bytes, answer with an error status for its first requests,
 length, or dribble the body slowly. The server runs in a thread for the length of one
 ``with`` block and refuses more than ``max_requests`` requests (so a retry loop cannot spin).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -134,6 +135,6 @@ def zip_symlink_bytes(name: str, target: str) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as bundle:
         info = zipfile.ZipInfo(name)
-        info.external_attr = (0o120777 << 16)
+        info.external_attr = 0o120777 << 16
         bundle.writestr(info, target)
     return buffer.getvalue()

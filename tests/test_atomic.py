@@ -1,4 +1,5 @@
 """The atomic writer: old or new file, never half; no temp file left; read-only refused."""
+
 from __future__ import annotations
 
 import errno

@@ -1,4 +1,5 @@
 """load_audio: mono float32 at a chosen rate and length, and an AudioFileError naming every bad file."""
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from audioml.audio import fix_length, load_audio, load_batch
+from audioml.dsp.audio import fix_length, load_audio, load_batch
 from audioml.errors import AudioFileError
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
@@ -50,8 +51,10 @@ def test_accepts_str_paths_and_other_formats(tmp_path: Path) -> None:
     assert sr == 22050 and y.shape == original.shape and np.max(np.abs(y - original)) <= PCM16_STEP
 
 
-@pytest.mark.parametrize(("native", "target", "seconds"), [(8000, 16000, 0.5), (22050, 8000, 0.37),
-                                                           (44100, 22050, 0.25), (16000, 11025, 0.3)])
+@pytest.mark.parametrize(
+    ("native", "target", "seconds"),
+    [(8000, 16000, 0.5), (22050, 8000, 0.37), (44100, 22050, 0.25), (16000, 11025, 0.3)],
+)
 def test_resampling_keeps_duration_and_pitch(tmp_path: Path, native: int, target: int, seconds: float) -> None:
     path = write(tmp_path / "a.wav", sine(native, seconds, freq=1000.0), native)
     y, sr = load_audio(path, sr=target)
@@ -74,8 +77,7 @@ def test_stereo_becomes_the_channel_average(tmp_path: Path) -> None:
     assert np.max(np.abs(y - (left + right) / 2)) <= PCM16_STEP
 
 
-@pytest.mark.parametrize(("duration", "sr"), [(1.0, None), (0.1, None), (0.5, None), (0.75, 16000),
-                                              (0.123, 22050)])
+@pytest.mark.parametrize(("duration", "sr"), [(1.0, None), (0.1, None), (0.5, None), (0.75, 16000), (0.123, 22050)])
 def test_duration_pads_or_trims_exactly(tmp_path: Path, duration: float, sr: int | None) -> None:
     original = sine(8000, 0.5)
     y, rate = load_audio(write(tmp_path / "a.wav", original, 8000), sr=sr, duration=duration)
@@ -88,13 +90,16 @@ def test_duration_pads_or_trims_exactly(tmp_path: Path, duration: float, sr: int
 
 
 def test_load_batch_stacks_clips_of_different_rates(tmp_path: Path) -> None:
-    paths = [str(write(tmp_path / f"{i}.wav", sine(native, seconds), native))
-             for i, (native, seconds) in enumerate([(8000, 0.3), (16000, 0.7), (22050, 0.5)])]
+    paths = [
+        str(write(tmp_path / f"{i}.wav", sine(native, seconds), native))
+        for i, (native, seconds) in enumerate([(8000, 0.3), (16000, 0.7), (22050, 0.5)])
+    ]
     batch = load_batch(paths, sr=8000, duration=0.5)
     assert batch.shape == (3, 4000) and batch.dtype == np.float32
 
 
 # --- errors that name the file -------------------------------------------------------------------
+
 
 def assert_names(error: pytest.ExceptionInfo, path: Path, phrase: str) -> None:
     message = str(error.value)
@@ -178,8 +183,9 @@ def test_non_positive_target_rate(tmp_path: Path, sr: int) -> None:
 
 # --- fix_length ----------------------------------------------------------------------------------
 
-arrays = hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=40),
-                    elements=st.floats(-1, 1, width=32))
+arrays = hnp.arrays(
+    np.float32, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=40), elements=st.floats(-1, 1, width=32)
+)
 
 
 @settings(max_examples=60, deadline=None, database=None)

@@ -1,4 +1,5 @@
 """Audio fault injection (issue 13): truncated, unreadable, odd and oversized files; bounded reads."""
+
 from __future__ import annotations
 
 import tracemalloc
@@ -8,8 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-import audioml.audio as audio_module
-from audioml.audio import declared_wav_frames, load_audio
+import audioml.dsp.audio as audio_module
+from audioml.dsp.audio import declared_wav_frames, load_audio
 from audioml.errors import AudioFileError, ParameterError
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
@@ -48,8 +49,15 @@ def test_truncated_flac_is_an_error(tmp_path: Path) -> None:
 
 
 def test_declared_frames_of_a_header() -> None:
-    header = (b"RIFF" + (36 + 8000).to_bytes(4, "little") + b"WAVEfmt " + (16).to_bytes(4, "little")
-              + bytes.fromhex("0100 0200 401f0000 007d0000 0400 1000") + b"data" + (8000).to_bytes(4, "little"))
+    header = (
+        b"RIFF"
+        + (36 + 8000).to_bytes(4, "little")
+        + b"WAVEfmt "
+        + (16).to_bytes(4, "little")
+        + bytes.fromhex("0100 0200 401f0000 007d0000 0400 1000")
+        + b"data"
+        + (8000).to_bytes(4, "little")
+    )
     assert declared_wav_frames(header) == 2000  # stereo 16-bit: 4 bytes a frame
     assert declared_wav_frames(header[:-4] + b"\xff\xff\xff\xff") is None  # streaming: length unknown
     assert declared_wav_frames(b"fLaC" + bytes(40)) is None
@@ -93,8 +101,9 @@ def test_only_the_needed_frames_are_read(tmp_path: Path) -> None:
     assert peak < 2.5e6, f"peak {peak / 1e6:.1f} MB for a 1 s clip"
 
 
-@pytest.mark.parametrize(("native", "target"), [(44100, 8000), (22050, 16000), (8000, 16000), (7999, 8000),
-                                                (48000, 22050), (11025, 11025)])
+@pytest.mark.parametrize(
+    ("native", "target"), [(44100, 8000), (22050, 16000), (8000, 16000), (7999, 8000), (48000, 22050), (11025, 11025)]
+)
 def test_bounded_read_equals_the_whole_file(tmp_path: Path, native: int, target: int) -> None:
     path = write(tmp_path / "a.wav", noise(3 * native, channels=2, seed=native), native)
     whole, _ = load_audio(path, sr=target)
@@ -115,13 +124,18 @@ def test_offset_reads_from_the_middle(tmp_path: Path) -> None:
         load_audio(path, offset=2.0)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"duration": float("nan")}, "duration must be a positive"),
-                                                  ({"duration": -1.0}, "duration must be a positive"),
-                                                  ({"duration": 0}, "duration must be a positive"),
-                                                  ({"offset": -0.5}, "offset must be a non-negative"),
-                                                  ({"offset": float("inf")}, "offset must be"),
-                                                  ({"sr": float("nan")}, "sr must be a positive"),
-                                                  ({"sr": -8000}, "sr must be a positive")])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"duration": float("nan")}, "duration must be a positive"),
+        ({"duration": -1.0}, "duration must be a positive"),
+        ({"duration": 0}, "duration must be a positive"),
+        ({"offset": -0.5}, "offset must be a non-negative"),
+        ({"offset": float("inf")}, "offset must be"),
+        ({"sr": float("nan")}, "sr must be a positive"),
+        ({"sr": -8000}, "sr must be a positive"),
+    ],
+)
 def test_bad_arguments(tmp_path: Path, kwargs: dict, message: str) -> None:
     path = write(tmp_path / "a.wav", noise(800), 8000)
     with pytest.raises(ParameterError, match=message):
@@ -141,8 +155,13 @@ def test_bad_files_are_named(tmp_path: Path, case: str) -> None:
         data = noise(800)
         data[3] = np.nan if case == "nan" else np.inf
         write(path, data, 8000, subtype="FLOAT")
-    phrase = {"empty": r"empty \(0 bytes\)", "garbage": "cannot be decoded", "zero-frames": "zero samples",
-              "nan": "1 non-finite", "inf": "1 non-finite"}[case]
+    phrase = {
+        "empty": r"empty \(0 bytes\)",
+        "garbage": "cannot be decoded",
+        "zero-frames": "zero samples",
+        "nan": "1 non-finite",
+        "inf": "1 non-finite",
+    }[case]
     with pytest.raises(AudioFileError, match=rf"{path}: .*{phrase}"):
         load_audio(path, sr=16000, duration=0.05)
 

@@ -1,4 +1,5 @@
 """Chapter 10's mask U-Net and its waveform trainer: shapes, ranges, and an ISTFT that matches denoise.istft."""
+
 from __future__ import annotations
 
 import os
@@ -9,9 +10,9 @@ import keras
 import numpy as np
 import pytest
 
-from audioml import denoise
-from audioml.autoencoder import build_mask_unet, build_waveform_trainer, negative_si_sdr
-from audioml.separation_metrics import si_sdr
+from audioml.dsp import denoise
+from audioml.evaluation.separation_metrics import si_sdr
+from audioml.models.autoencoder import build_mask_unet, build_waveform_trainer, negative_si_sdr
 
 N_SAMPLES = 31 * 128  # 32 frames of hop 128
 
@@ -64,11 +65,13 @@ def test_negative_si_sdr_is_minus_the_metric() -> None:
     rng = np.random.default_rng(2)
     clean = rng.standard_normal((4, 500)).astype(np.float32)
     estimate = (clean + rng.uniform(0.1, 1.0, (4, 1)) * rng.standard_normal((4, 500))).astype(np.float32)
-    np.testing.assert_allclose(np.asarray(negative_si_sdr(clean, estimate)),
-                               -si_sdr(clean, estimate, zero_mean=False), atol=1e-3)
+    np.testing.assert_allclose(
+        np.asarray(negative_si_sdr(clean, estimate)), -si_sdr(clean, estimate, zero_mean=False), atol=1e-3
+    )
     padded = [np.pad(a, ((0, 0), (0, 300))) for a in (clean, estimate)]
-    np.testing.assert_allclose(np.asarray(negative_si_sdr(*padded)), np.asarray(negative_si_sdr(clean, estimate)),
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        np.asarray(negative_si_sdr(*padded)), np.asarray(negative_si_sdr(clean, estimate)), atol=1e-4
+    )
 
 
 def test_a_few_steps_of_training_lower_the_loss() -> None:

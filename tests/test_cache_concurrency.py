@@ -3,6 +3,7 @@
 No writer may fail, every returned array must be right, no temp file may be left, and the
 reader must never open a partial entry.
 """
+
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -24,8 +25,8 @@ def big_feature(y: np.ndarray, params) -> np.ndarray:
 
 def writer(cache: str, paths: list[str], barrier, results) -> None:
     os.environ["AUDIOML_CACHE"] = cache
-    from audioml.cache import cached_features
-    from audioml.features import FSDD
+    from audioml.dsp.features import FSDD
+    from audioml.prep.cache import cached_features
 
     frame = pd.DataFrame({"path": paths})
     for round_ in range(ROUNDS):
@@ -79,8 +80,10 @@ def test_four_writers_one_key(tmp_path: Path, write_wav) -> None:
         process.join(timeout=30)
     errors = [o for o in outcomes if o[1] != "ok"]
     sums = {o[2] for o in outcomes if o[1] == "ok"}
-    print(f"\n{WRITERS} writers x {ROUNDS} rounds in {elapsed:.1f} s: {len(errors)} errors, "
-          f"reader opened {good} entries, {bad} partial")
+    print(
+        f"\n{WRITERS} writers x {ROUNDS} rounds in {elapsed:.1f} s: {len(errors)} errors, "
+        f"reader opened {good} entries, {bad} partial"
+    )
     assert errors == []
     assert len(sums) == 1, "every writer must return the same array"
     assert bad == 0, "a reader saw a partial entry"

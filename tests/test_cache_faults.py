@@ -4,6 +4,7 @@ Each stale-key case computes a feature, changes one thing that determines the ar
 and asserts that the second call returns the new truth, not the cached old value.
 Corrupt entries must be reported (CacheWarning naming the path) and recomputed.
 """
+
 from __future__ import annotations
 
 import functools
@@ -15,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audioml.audio import load_audio
-from audioml.cache import CacheWarning, cached_features
+from audioml.dsp.audio import load_audio
+from audioml.dsp.features import FSDD, rms
 from audioml.errors import ParameterError
-from audioml.features import FSDD, rms
+from audioml.prep.cache import CacheWarning, cached_features
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 SECONDS = 0.3
@@ -26,8 +27,10 @@ SECONDS = 0.3
 
 @pytest.fixture
 def clips(tmp_path: Path, write_wav) -> pd.DataFrame:
-    paths = [str(write_wav(tmp_path / "a" / f"{i}_clip.wav", kind, 8000, 0.3, seed=i))
-             for i, kind in enumerate(["sine", "noise", "noise"])]
+    paths = [
+        str(write_wav(tmp_path / "a" / f"{i}_clip.wav", kind, 8000, 0.3, seed=i))
+        for i, kind in enumerate(["sine", "noise", "noise"])
+    ]
     return pd.DataFrame({"path": paths})
 
 
@@ -53,10 +56,25 @@ def entry(cache: Path) -> Path:
 
 # --- the six stale-key cases of issue 13 ---------------------------------------------------------
 
+
 def test_same_names_in_another_folder(clips: pd.DataFrame, tmp_path: Path, write_wav) -> None:
     run(clips, rms)
-    other = pd.DataFrame({"path": [str(write_wav(tmp_path / "b" / Path(p).name, "noise", 8000, 0.3, seed=10 + i,))
-                                   for i, p in enumerate(clips["path"])]})
+    other = pd.DataFrame(
+        {
+            "path": [
+                str(
+                    write_wav(
+                        tmp_path / "b" / Path(p).name,
+                        "noise",
+                        8000,
+                        0.3,
+                        seed=10 + i,
+                    )
+                )
+                for i, p in enumerate(clips["path"])
+            ]
+        }
+    )
     np.testing.assert_array_equal(run(other, rms), truth(other, rms))
 
 
@@ -75,8 +93,9 @@ def test_partial_with_other_arguments(clips: pd.DataFrame) -> None:
 
 
 def test_edited_helper(clips: pd.DataFrame) -> None:
-    cell = notebook("def helper(y, params):\n    return rms(y, params)\n\n"
-                    "def loud(y, params):\n    return helper(y, params)\n")
+    cell = notebook(
+        "def helper(y, params):\n    return rms(y, params)\n\ndef loud(y, params):\n    return helper(y, params)\n"
+    )
     run(clips, cell["loud"])
     exec("def helper(y, params):\n    return 4 * rms(y, params)\n", cell)  # noqa: S102 - the edited cell
     np.testing.assert_array_equal(run(clips, cell["loud"]), truth(clips, cell["loud"]))
@@ -90,14 +109,17 @@ def test_changed_global_constant(clips: pd.DataFrame) -> None:
 
 
 def test_callable_object_with_another_attribute(clips: pd.DataFrame) -> None:
-    cell = notebook("class Loud:\n    def __init__(self, gain):\n        self.gain = gain\n"
-                    "    def __call__(self, y, params):\n        return self.gain * rms(y, params)\n")
+    cell = notebook(
+        "class Loud:\n    def __init__(self, gain):\n        self.gain = gain\n"
+        "    def __call__(self, y, params):\n        return self.gain * rms(y, params)\n"
+    )
     run(clips, cell["Loud"](1.0))
     new = cell["Loud"](6.0)
     np.testing.assert_array_equal(run(clips, new), truth(clips, new))
 
 
 # --- more keys that must not collide -------------------------------------------------------------
+
 
 def test_edited_file_content(clips: pd.DataFrame, write_wav) -> None:
     run(clips, rms)
@@ -121,7 +143,7 @@ def test_closure_variable(clips: pd.DataFrame) -> None:
 
 def test_same_feature_hits(clips: pd.DataFrame, monkeypatch) -> None:
     first = run(clips, notebook("def loud(y, params):\n    return rms(y, params)\n")["loud"])
-    import audioml.cache as cache_module
+    import audioml.prep.cache as cache_module
 
     monkeypatch.setattr(cache_module, "load_audio", lambda *a, **k: pytest.fail("recomputed"))
     again = run(clips, notebook("def loud(y, params):\n    return rms(y, params)\n")["loud"])  # re-run cell
@@ -129,6 +151,7 @@ def test_same_feature_hits(clips: pd.DataFrame, monkeypatch) -> None:
 
 
 # --- corrupt entries are reported and recomputed --------------------------------------------------
+
 
 def corrupt_bad_zip(path: Path) -> None:
     path.write_bytes(b"not a zip file at all" * 10)
@@ -172,9 +195,20 @@ def corrupt_missing_clips(path: Path) -> None:
         np.savez(path.with_suffix(""), key=stored["key"], names=stored["names"][:1], values=stored["values"][:1])
 
 
-@pytest.mark.parametrize("damage", [corrupt_bad_zip, corrupt_truncated, corrupt_empty, corrupt_bit_flip,
-                                    corrupt_wrong_dtype, corrupt_object_dtype, corrupt_other_key,
-                                    corrupt_missing_clips], ids=lambda f: f.__name__.removeprefix("corrupt_"))
+@pytest.mark.parametrize(
+    "damage",
+    [
+        corrupt_bad_zip,
+        corrupt_truncated,
+        corrupt_empty,
+        corrupt_bit_flip,
+        corrupt_wrong_dtype,
+        corrupt_object_dtype,
+        corrupt_other_key,
+        corrupt_missing_clips,
+    ],
+    ids=lambda f: f.__name__.removeprefix("corrupt_"),
+)
 def test_corrupt_entry_is_reported_and_recomputed(clips: pd.DataFrame, isolated_env: Path, damage) -> None:
     expected = run(clips, rms)
     path = entry(isolated_env)
@@ -198,9 +232,11 @@ def test_entry_that_is_a_folder(clips: pd.DataFrame, isolated_env: Path) -> None
 
 # --- what a feature may not return ---------------------------------------------------------------
 
-@pytest.mark.parametrize(("body", "message"), [("None", "returned None"),
-                                                ("np.array([{}], dtype=object)", "dtype object"),
-                                                ("np.array(['a'])", "dtype <U1")])
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [("None", "returned None"), ("np.array([{}], dtype=object)", "dtype object"), ("np.array(['a'])", "dtype <U1")],
+)
 def test_non_numeric_features_are_refused(clips: pd.DataFrame, isolated_env: Path, body: str, message: str) -> None:
     feature = notebook(f"def bad(y, params):\n    return {body}\n")["bad"]
     with pytest.raises(ParameterError, match=f"bad (returned|.*) {message}|{message}.*0_clip.wav"):
@@ -217,8 +253,9 @@ def test_unequal_shapes_name_the_clips(clips: pd.DataFrame, tmp_path: Path, writ
 
 # --- the per-clip cache behind the YAMNet embeddings ----------------------------------------------
 
+
 def test_per_clip_cache_keys_on_content(clips: pd.DataFrame, tmp_path: Path, write_wav, isolated_env: Path) -> None:
-    from audioml.cache import cached_per_clip
+    from audioml.prep.cache import cached_per_clip
 
     calls: list[str] = []
 
@@ -231,7 +268,9 @@ def test_per_clip_cache_keys_on_content(clips: pd.DataFrame, tmp_path: Path, wri
     assert len(calls) == 2
     again = cached_per_clip(paths[::-1], "embeddings", "toy", {"model": "m"}, compute, progress=False)
     assert len(calls) == 3 and np.array_equal(again["level"][1:][::-1], first["level"])
-    twins = [str(write_wav(tmp_path / "b" / Path(p).name, "noise", 8000, 0.3, seed=20 + i)) for i, p in enumerate(paths)]
+    twins = [
+        str(write_wav(tmp_path / "b" / Path(p).name, "noise", 8000, 0.3, seed=20 + i)) for i, p in enumerate(paths)
+    ]
     cached_per_clip(twins, "embeddings", "toy", {"model": "m"}, compute, progress=False)
     assert len(calls) == 6, "same names, other content: computed again"
     cached_per_clip(paths[:1], "embeddings", "toy", {"model": "other"}, compute, progress=False)

@@ -1,4 +1,5 @@
 """The CNN of chapters 5 and 8: output sizes by hand agree with Keras, and the model runs."""
+
 from __future__ import annotations
 
 import os
@@ -8,21 +9,35 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 import pytest
 
-from audioml.cnn import ConvBlock, as_blocks, build_cnn, conv_output_shapes, conv_output_size, spec_augment
+from audioml.models.cnn import ConvBlock, as_blocks, build_cnn, conv_output_shapes, conv_output_size, spec_augment
 
 CONFIGS = [
     ((40, 101), (16, 32, 64)),
     ((64, 216, 1), (8, 16, 32, 64)),
-    ((40, 101), (ConvBlock(8, kernel=5, padding="valid"), ConvBlock(16, kernel=3, stride=2, pool=1),
-                 ConvBlock(32, kernel=3, stride=2, padding="valid", pool=3))),
+    (
+        (40, 101),
+        (
+            ConvBlock(8, kernel=5, padding="valid"),
+            ConvBlock(16, kernel=3, stride=2, pool=1),
+            ConvBlock(32, kernel=3, stride=2, padding="valid", pool=3),
+        ),
+    ),
     ((33, 17), (ConvBlock(4, kernel=4, stride=3, padding="same", pool=2),)),
 ]
 
 
-@pytest.mark.parametrize(("n", "kernel", "stride", "padding", "pool", "expected"), [
-    (101, 3, 1, "same", 1, 101), (101, 3, 1, "valid", 1, 99), (101, 3, 1, "same", 2, 50),
-    (101, 5, 2, "valid", 1, 49), (101, 4, 3, "same", 1, 34), (40, 3, 1, "same", 2, 20), (5, 3, 1, "valid", 2, 1),
-])
+@pytest.mark.parametrize(
+    ("n", "kernel", "stride", "padding", "pool", "expected"),
+    [
+        (101, 3, 1, "same", 1, 101),
+        (101, 3, 1, "valid", 1, 99),
+        (101, 3, 1, "same", 2, 50),
+        (101, 5, 2, "valid", 1, 49),
+        (101, 4, 3, "same", 1, 34),
+        (40, 3, 1, "same", 2, 20),
+        (5, 3, 1, "valid", 2, 1),
+    ],
+)
 def test_conv_output_size_formula(n, kernel, stride, padding, pool, expected) -> None:
     assert conv_output_size(n, kernel, stride, padding, pool) == expected
 

@@ -1,13 +1,14 @@
 """The committed notebooks are fresh full-mode runs of their current code, with results files."""
+
 from __future__ import annotations
 
 import datetime as dt
 import json
 
 import pytest
-
-from audioml.execute import RETRACING_ADVICE, RUNTIME_LOG, code_sha256, machine_paths
 from chapters import CHAPTERS, ROOT, read
+
+from audioml.book.execute import RETRACING_ADVICE, RUNTIME_LOG, code_sha256, machine_paths
 
 
 def _time(stamp: str) -> dt.datetime:
@@ -32,18 +33,27 @@ def test_notebook_has_no_error_outputs(chapter) -> None:
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_no_runtime_log_lines_reach_the_reader(chapter) -> None:
     """TensorFlow's C++ log lines (absl, oneDNN, the TFLite delegate) and tf.function's retracing advice are
-    dropped by `audioml.execute`."""
-    logs = [line for c in read(chapter).cells for o in c.get("outputs", []) if o.get("output_type") == "stream"
-            for line in o.get("text", "").splitlines() if RUNTIME_LOG.match(line) or RETRACING_ADVICE.match(line)]
+    dropped by `audioml.book.execute`."""
+    logs = [
+        line
+        for c in read(chapter).cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "stream"
+        for line in o.get("text", "").splitlines()
+        if RUNTIME_LOG.match(line) or RETRACING_ADVICE.match(line)
+    ]
     assert not logs, f"{chapter.name}: {len(logs)} runtime log lines in the outputs, e.g. {logs[0][:100]!r}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_no_absolute_path_of_this_machine_in_the_outputs(chapter) -> None:
-    """The book's root, the data root, the cache and the home folder are replaced by `audioml.execute`."""
-    texts = [o.get("text", "") + "".join(v for k, v in o.get("data", {}).items() if k.startswith("text/")
-                                          and isinstance(v, str))
-             for c in read(chapter).cells for o in c.get("outputs", [])]
+    """The book's root, the data root, the cache and the home folder are replaced by `audioml.book.execute`."""
+    texts = [
+        o.get("text", "")
+        + "".join(v for k, v in o.get("data", {}).items() if k.startswith("text/") and isinstance(v, str))
+        for c in read(chapter).cells
+        for o in c.get("outputs", [])
+    ]
     found = sorted({folder for folder in machine_paths(ROOT) for text in texts if folder in text})
     assert not found, f"{chapter.name}: outputs print this machine's folders {found}"
 
@@ -54,7 +64,8 @@ def test_code_unchanged_since_the_full_run(chapter) -> None:
     stamped = notebook.metadata.get("audioml", {}).get("code_sha256")
     assert stamped == code_sha256(notebook), (
         f"{chapter.name}: its code cells changed after the last full run; "
-        f"re-run `make execute CHAPTER=notebooks/{chapter.name}` and commit the result")
+        f"re-run `make execute CHAPTER=notebooks/{chapter.name}` and commit the result"
+    )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
@@ -66,4 +77,5 @@ def test_results_file_comes_from_that_full_run(chapter) -> None:
     papermill = read(chapter).metadata["papermill"]
     created = _time(results["created_utc"])
     assert _time(papermill["start_time"]) <= created <= _time(papermill["end_time"]), (
-        f"results/{chapter.stem}.json was not written by the committed run of {chapter.name}")
+        f"results/{chapter.stem}.json was not written by the committed run of {chapter.name}"
+    )

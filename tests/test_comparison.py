@@ -1,4 +1,5 @@
 """The comparison chapter's tables (chapter 14): bars are checked against results, never typed in."""
+
 from __future__ import annotations
 
 import math
@@ -8,9 +9,9 @@ import zipfile
 
 import pandas as pd
 import pytest
-
-from audioml.comparison import BARS_FILE, best_per_task, check_bars, is_reference, load_bars
 from chapters import CHAPTERS, ROOT
+
+from audioml.book.comparison import BARS_FILE, best_per_task, check_bars, is_reference, load_bars
 
 
 def runs(*rows) -> pd.DataFrame:
@@ -18,14 +19,25 @@ def runs(*rows) -> pd.DataFrame:
 
 
 def bar(**overrides) -> pd.DataFrame:
-    row = {"notebook": "05_cnn", "task": "t", "split": "*", "model": "cnn*", "metric": "accuracy",
-           "direction": ">=", "threshold": 0.9, "source": "issue"}
+    row = {
+        "notebook": "05_cnn",
+        "task": "t",
+        "split": "*",
+        "model": "cnn*",
+        "metric": "accuracy",
+        "direction": ">=",
+        "threshold": 0.9,
+        "source": "issue",
+    }
     return pd.DataFrame([{**row, **overrides}])
 
 
 def test_a_bar_is_met_by_the_best_matching_model() -> None:
-    measured = runs(("05_cnn", "t", "s", "cnn-small", "accuracy", 0.85), ("05_cnn", "t", "s", "cnn-big", "accuracy", 0.93),
-                    ("05_cnn", "t", "s", "rf", "accuracy", 0.99))
+    measured = runs(
+        ("05_cnn", "t", "s", "cnn-small", "accuracy", 0.85),
+        ("05_cnn", "t", "s", "cnn-big", "accuracy", 0.93),
+        ("05_cnn", "t", "s", "rf", "accuracy", 0.99),
+    )
     result = check_bars(bar(), measured).iloc[0]
     assert result["met"] and result["model"] == "cnn-big" and result["measured"] == 0.93
 
@@ -60,17 +72,23 @@ def test_a_malformed_bars_file_is_refused(tmp_path) -> None:
 
 
 def test_oracles_and_differences_are_never_the_best_model() -> None:
-    measured = runs(("10_x", "denoise", "s", "oracle-psm", "si_sdr_improvement_db_at_0db", 12.0),
-                    ("10_x", "denoise", "s", "unet-minus-wiener", "si_sdr_improvement_db_at_0db", 3.0),
-                    ("10_x", "denoise", "s", "unet", "si_sdr_improvement_db_at_0db", 7.0),
-                    ("10_x", "denoise", "s", "wiener", "si_sdr_improvement_db_at_0db", 4.0))
+    measured = runs(
+        ("10_x", "denoise", "s", "oracle-psm", "si_sdr_improvement_db_at_0db", 12.0),
+        ("10_x", "denoise", "s", "unet-minus-wiener", "si_sdr_improvement_db_at_0db", 3.0),
+        ("10_x", "denoise", "s", "unet", "si_sdr_improvement_db_at_0db", 7.0),
+        ("10_x", "denoise", "s", "wiener", "si_sdr_improvement_db_at_0db", 4.0),
+    )
     assert best_per_task(measured)["model"].tolist() == ["unet"]
     assert is_reference("oracle-irm") and is_reference("a-minus-b") and not is_reference("cnn-logmel")
 
 
 def test_rows_whose_role_is_not_test_or_cv_are_never_the_best_model() -> None:
-    measured = runs(("13_x", "t", "s", "leaky", "macro_f1", 0.9), ("13_x", "t", "s", "unchosen", "macro_f1", 0.8),
-                    ("13_x", "t", "s", "honest", "macro_f1", 0.6), ("13_x", "t", "s", "older", "macro_f1", 0.5))
+    measured = runs(
+        ("13_x", "t", "s", "leaky", "macro_f1", 0.9),
+        ("13_x", "t", "s", "unchosen", "macro_f1", 0.8),
+        ("13_x", "t", "s", "honest", "macro_f1", 0.6),
+        ("13_x", "t", "s", "older", "macro_f1", 0.5),
+    )
     measured["role"] = ["leaky-demo", "unchosen", "cv", None]
     assert best_per_task(measured)["model"].tolist() == ["honest"]
     measured.loc[measured["model"] == "older", "value"] = 0.7  # a row without a role is ranked as before
@@ -78,7 +96,9 @@ def test_rows_whose_role_is_not_test_or_cv_are_never_the_best_model() -> None:
 
 
 def test_only_test_and_cv_rows_meet_a_bar() -> None:
-    measured = runs(("05_cnn", "t", "s", "cnn-leaky", "accuracy", 0.95), ("05_cnn", "t", "s", "cnn-honest", "accuracy", 0.85))
+    measured = runs(
+        ("05_cnn", "t", "s", "cnn-leaky", "accuracy", 0.95), ("05_cnn", "t", "s", "cnn-honest", "accuracy", 0.85)
+    )
     measured["role"] = ["leaky-demo", "cv"]
     result = check_bars(bar(), measured).iloc[0]
     assert not result["met"] and result["model"] == "cnn-honest" and result["measured"] == 0.85
@@ -88,9 +108,13 @@ def test_only_test_and_cv_rows_meet_a_bar() -> None:
 
 def test_the_bars_ship_with_the_package(tmp_path) -> None:
     assert BARS_FILE.read_bytes() == (ROOT / "data" / "bars.csv").read_bytes()
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)], check=True
+    )
     wheel = next(tmp_path.glob("audioml-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
-        assert archive.read("audioml/bars.csv") == BARS_FILE.read_bytes(), "the wheel must hold the bars file itself"
+        assert archive.read("audioml/book/bars.csv") == BARS_FILE.read_bytes(), (
+            "the wheel must hold the bars file itself"
+        )
         for result in sorted((ROOT / "results").glob("*.json")):  # chapter 14 reads them outside a clone
-            assert archive.read(f"audioml/book_results/{result.name}") == result.read_bytes(), result.name
+            assert archive.read(f"audioml/book/book_results/{result.name}") == result.read_bytes(), result.name

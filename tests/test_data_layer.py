@@ -1,4 +1,5 @@
 """The data layer on a small fixture folder: manifests, lazy verification, resolution and its errors."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-import audioml.integrity as integrity
-from audioml import datasets, download, loaders
-from audioml.audio import load_audio
-from audioml.datasets import REGISTRY, dataset_dir
+import audioml.data.integrity as integrity
+from audioml.data import datasets, download, loaders
+from audioml.data.datasets import REGISTRY, dataset_dir
+from audioml.data.integrity import MANIFEST, content_digest, read_manifest, verify_folder, write_manifest
+from audioml.data.tables import STANDARD_COLUMNS
+from audioml.dsp.audio import load_audio
 from audioml.errors import AudioFileError, ChecksumError, DataNotFoundError
-from audioml.integrity import MANIFEST, content_digest, read_manifest, verify_folder, write_manifest
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 
@@ -39,7 +41,7 @@ def flip_byte(path: Path, offset: int = -10) -> None:
 
 
 def counting_sha256(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Count the files that :mod:`audioml.integrity` hashes (the manifest itself excluded)."""
+    """Count the files that :mod:`audioml.data.integrity` hashes (the manifest itself excluded)."""
     hashed: list[str] = []
     original = integrity.sha256_file
 
@@ -60,6 +62,7 @@ def pinned(folder: Path, name: str = "fsdd", **changes) -> datasets.DatasetSpec:
 
 
 # --- manifests and verification ------------------------------------------------------------------
+
 
 def test_manifest_lists_every_file_with_hash_and_size(fixture_folder: Path) -> None:
     rows = read_manifest(fixture_folder)
@@ -175,6 +178,7 @@ def test_release_digest_mismatch_names_the_manifest(fixture_folder: Path, tmp_pa
 
 # --- resolution: data root, cache, download ------------------------------------------------------
 
+
 def test_data_root_comes_first_and_is_verified(make_fixture_folder, tmp_path, monkeypatch) -> None:
     in_root = make_fixture_folder("fsdd", parent=tmp_path / "root")
     in_cache = make_fixture_folder("fsdd", parent=tmp_path / "cache" / "datasets")
@@ -186,8 +190,7 @@ def test_data_root_comes_first_and_is_verified(make_fixture_folder, tmp_path, mo
     assert list((tmp_path / "cache" / "verified").glob("fsdd-*.json"))
 
 
-def test_data_root_without_the_dataset_falls_back_to_the_cache(make_fixture_folder, tmp_path,
-                                                               monkeypatch) -> None:
+def test_data_root_without_the_dataset_falls_back_to_the_cache(make_fixture_folder, tmp_path, monkeypatch) -> None:
     (tmp_path / "root").mkdir()
     in_cache = make_fixture_folder("fsdd", parent=tmp_path / "cache" / "datasets")
     monkeypatch.setitem(REGISTRY, "fsdd", pinned(in_cache))
@@ -280,14 +283,19 @@ def test_unknown_dataset_lists_the_known_ones() -> None:
 
 # --- loaders on a fixture folder -----------------------------------------------------------------
 
+
 def test_fsdd_loader_on_a_fixture(make_fixture_folder, tmp_path, monkeypatch) -> None:
-    clips = {f"recordings/{d}_{s}_{t}.wav": ("sine", 8000, 0.1, 1)
-             for d in (0, 7) for s in ("ann", "bob") for t in (0, 4, 5, 12)}
+    clips = {
+        f"recordings/{d}_{s}_{t}.wav": ("sine", 8000, 0.1, 1)
+        for d in (0, 7)
+        for s in ("ann", "bob")
+        for t in (0, 4, 5, 12)
+    }
     folder = make_fixture_folder("fsdd", clips=clips, parent=tmp_path / "root")
     monkeypatch.setitem(REGISTRY, "fsdd", pinned(folder))
     monkeypatch.setenv("AUDIOML_DATA", str(tmp_path / "root"))
     frame = loaders.load_fsdd()
-    assert list(frame.columns[:6]) == loaders.STANDARD_COLUMNS
+    assert list(frame.columns[:7]) == STANDARD_COLUMNS
     assert len(frame) == 16 and set(frame["speaker"]) == {"ann", "bob"} and set(frame["label"]) == {0, 7}
     assert frame["path"].map(lambda p: Path(p).is_absolute() and Path(p).is_file()).all()
     assert (frame["split"] == frame["take"].map(lambda t: "test" if t < 5 else "train")).all()
@@ -300,12 +308,13 @@ def test_offline_message_as_a_reader_sees_it(tmp_path: Path) -> None:
     """Run a chapter's first line in a fresh interpreter, offline and without data; read stderr."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUDIOML_")}
     env.update(AUDIOML_OFFLINE="1", AUDIOML_CACHE=str(tmp_path / "cache"))
-    script = "from audioml.loaders import load_esc10\nload_esc10()\n"
+    script = "from audioml.data.loaders import load_esc10\nload_esc10()\n"
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
-    tail = done.stderr[done.stderr.index("audioml.errors.DataNotFoundError"):]
-    assert tail.splitlines()[0] == ("audioml.errors.DataNotFoundError: dataset 'esc10' was not found and "
-                                   "downloads are off (AUDIOML_OFFLINE=1).")
+    tail = done.stderr[done.stderr.index("audioml.errors.DataNotFoundError") :]
+    assert tail.splitlines()[0] == (
+        "audioml.errors.DataNotFoundError: dataset 'esc10' was not found and downloads are off (AUDIOML_OFFLINE=1)."
+    )
     assert f"  - {tmp_path / 'cache' / 'datasets' / 'esc10'}" in tail
     assert "Fix: set AUDIOML_DATA to a data root that holds esc10/ (offline copy)" in tail
     assert REGISTRY["esc10"].archive_url in tail

@@ -1,4 +1,5 @@
 """Chapter 10's denoising helpers: split noise, exact mixtures, STFT round trip, masks and classical baselines."""
+
 from __future__ import annotations
 
 import itertools
@@ -9,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.signal import get_window
 
-from audioml import augment, denoise
-from audioml.separation_metrics import si_sdr, snr
+from audioml.dsp import activity, augment, denoise
+from audioml.evaluation.separation_metrics import si_sdr, snr
 
 SR = 8000
 
@@ -31,6 +32,7 @@ def tone_in_noise(n: int = SR, seed: int = 0, noise: float = 0.3) -> tuple[np.nd
 
 
 # --- noise splits and mixtures ----------------------------------------------------------------
+
 
 @settings(max_examples=50, deadline=None)
 @given(n=st.integers(100, 10**7), first=st.floats(0.05, 0.9))
@@ -56,9 +58,9 @@ def test_split_by_time_and_assert_disjoint_refuse_bad_input() -> None:
 
 def test_trim_silent_ends() -> None:
     y = np.concatenate([np.zeros(100), [0.5, 0.0, -0.5], np.zeros(50)]).astype(np.float32)
-    np.testing.assert_array_equal(denoise.trim_silent_ends(y), [0.5, 0.0, -0.5])
+    np.testing.assert_array_equal(activity.trim_silent_ends(y), [0.5, 0.0, -0.5])
     with pytest.raises(ValueError, match="silent"):
-        denoise.trim_silent_ends(np.zeros(100))
+        activity.trim_silent_ends(np.zeros(100))
 
 
 @settings(max_examples=40, deadline=None)
@@ -88,6 +90,7 @@ def test_pad_batch_keeps_real_lengths() -> None:
 
 
 # --- STFT and masks ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("hop", [64, 128])
 def test_stft_matches_a_numpy_oracle(hop: int) -> None:
@@ -138,6 +141,7 @@ def test_log_magnitude_floor() -> None:
 
 # --- classical baselines ----------------------------------------------------------------------
 
+
 def test_noise_power_is_unbiased_for_white_noise() -> None:
     sigma = 0.2
     noise = sigma * np.random.default_rng(0).standard_normal(80000)
@@ -158,9 +162,9 @@ def test_baselines_pass_a_tone_and_attenuate_white_noise(gain) -> None:
     assert g.shape == spec.shape and g.min() >= 10 ** (-20 / 20) - 1e-6 and g.max() <= 1.0
     tone_bin, n_frames = 1000 * 256 // SR, spec.shape[1]
     sounding = slice(int(0.35 * n_frames), int(0.65 * n_frames))
-    assert np.median(g[tone_bin, sounding]) > 0.9                      # the tone passes
-    assert np.median(g[tone_bin, 5:int(0.25 * n_frames)]) < 0.3        # its bin closes when it stops
-    assert np.median(g[80:, 5:-5]) < 0.3                               # noise-only bins are attenuated
+    assert np.median(g[tone_bin, sounding]) > 0.9  # the tone passes
+    assert np.median(g[tone_bin, 5 : int(0.25 * n_frames)]) < 0.3  # its bin closes when it stops
+    assert np.median(g[80:, 5:-5]) < 0.3  # noise-only bins are attenuated
     enhanced = denoise.istft(spec * g, length=8000)
     assert si_sdr(clean, enhanced) > si_sdr(clean, clean + noise) + 6
     batch = gain(np.stack([spec, spec]), floor_db=-20.0)

@@ -1,4 +1,5 @@
 """Downloads against a local HTTP server: archives (zip, tar.gz), single files, hashes, clean failures."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from audioml import datasets
-from audioml.archives import extract_members
-from audioml.datasets import (
+from audioml.data import datasets
+from audioml.data.archives import extract_members
+from audioml.data.datasets import (
     REGISTRY,
     DatasetSpec,
     RemoteFile,
@@ -26,17 +27,22 @@ from audioml.datasets import (
     dataset_dir,
     fetch_dataset,
 )
-from audioml.download import download_file, sha256_file
+from audioml.data.download import download_file, sha256_file
+from audioml.data.integrity import content_digest, read_manifest
 from audioml.errors import ArchiveError, ChecksumError, DataNotFoundError, DownloadError
-from audioml.integrity import content_digest, read_manifest
 
 pytestmark = [pytest.mark.usefixtures("isolated_env"), pytest.mark.timeout(60)]
 
-CLIPS = {"recordings/0_a_0.wav": ("sine", 8000, 0.2, 1),
-         "recordings/1_a_3.wav": ("noise", 8000, 0.15, 1),
-         "recordings/9_b_7.wav": ("sine", 16000, 0.1, 2)}
-JUNK = {"repo-abc/README.md": b"# upstream readme\n", "repo-abc/recordings/notes.txt": b"not audio\n",
-        "repo-abc/utils/spectrogram.py": b"print('hi')\n"}
+CLIPS = {
+    "recordings/0_a_0.wav": ("sine", 8000, 0.2, 1),
+    "recordings/1_a_3.wav": ("noise", 8000, 0.15, 1),
+    "recordings/9_b_7.wav": ("sine", 16000, 0.1, 2),
+}
+JUNK = {
+    "repo-abc/README.md": b"# upstream readme\n",
+    "repo-abc/recordings/notes.txt": b"not audio\n",
+    "repo-abc/utils/spectrogram.py": b"print('hi')\n",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -119,10 +125,19 @@ def write_tar_gz(path: Path, content: dict[str, bytes]) -> Path:
 
 
 def toy_spec(url: str, digest: str | None, **changes) -> DatasetSpec:
-    return DatasetSpec(name="toy", folder="toy", title="Toy digits", source_url="https://example.org/toy",
-                       license="CC0", citation="nobody", archive_url=url,
-                       archive_members=_after_marker("/recordings/", (".wav",), "recordings/"),
-                       content_digest=digest, digest_suffixes=(".wav",), **changes)
+    return DatasetSpec(
+        name="toy",
+        folder="toy",
+        title="Toy digits",
+        source_url="https://example.org/toy",
+        license="CC0",
+        citation="nobody",
+        archive_url=url,
+        archive_members=_after_marker("/recordings/", (".wav",), "recordings/"),
+        content_digest=digest,
+        digest_suffixes=(".wav",),
+        **changes,
+    )
 
 
 def leftovers(folder: Path) -> list[Path]:
@@ -143,6 +158,7 @@ def assert_dataset(folder: Path, files: dict[str, bytes]) -> None:
 
 
 # --- archives ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", ["zip", "tar.gz"])
 def test_fetch_dataset_from_an_archive(kind: str, server: Server, clips, tmp_path: Path) -> None:
@@ -244,8 +260,7 @@ def test_extract_members_refuses_absolute_and_self_paths(tmp_path: Path) -> None
 
 def test_extract_members_renames_and_skips(clips, tmp_path: Path) -> None:
     archive = write_zip(tmp_path / "a.zip", members(clips))
-    written = extract_members(archive, tmp_path / "out",
-                              _after_marker("/recordings/", (".wav",), "recordings/"))
+    written = extract_members(archive, tmp_path / "out", _after_marker("/recordings/", (".wav",), "recordings/"))
     assert sorted(str(p.relative_to((tmp_path / "out").resolve())) for p in written) == sorted(clips)
 
 
@@ -256,6 +271,7 @@ def test_extract_members_refuses_other_files(tmp_path: Path) -> None:
 
 
 # --- single files --------------------------------------------------------------------------------
+
 
 def test_download_file_checks_the_hash(server: Server, tmp_path: Path) -> None:
     data = b"0123456789" * 1000
@@ -287,8 +303,10 @@ def test_remote_files_with_and_without_hashes(server: Server, clips, tmp_path: P
     (server.root / "raw").mkdir()
     for relative, data in clips.items():
         (server.root / "raw" / Path(relative).name).write_bytes(data)
-    remote = tuple(RemoteFile(f"{server.url}/raw/{Path(p).name}", p, sha256_file_bytes(b) if i else None)
-                   for i, (p, b) in enumerate(clips.items()))
+    remote = tuple(
+        RemoteFile(f"{server.url}/raw/{Path(p).name}", p, sha256_file_bytes(b) if i else None)
+        for i, (p, b) in enumerate(clips.items())
+    )
     spec = dataclasses.replace(toy_spec(None, digest_of(clips)), files=remote, archive_members=None)
     monkeypatch.setitem(REGISTRY, "toy", spec)
     assert_dataset(dataset_dir("toy"), clips)
@@ -298,9 +316,14 @@ def test_remote_files_with_and_without_hashes(server: Server, clips, tmp_path: P
 def test_remote_file_with_a_wrong_hash_leaves_nothing(server: Server, clips, tmp_path: Path) -> None:
     (server.root / "a.wav").write_bytes(clips["recordings/0_a_0.wav"])
     (server.root / "b.wav").write_bytes(clips["recordings/1_a_3.wav"])
-    spec = dataclasses.replace(toy_spec(None, "0" * 64), archive_members=None, files=(
-        RemoteFile(f"{server.url}/a.wav", "noise/a.wav", sha256_file_bytes(clips["recordings/0_a_0.wav"])),
-        RemoteFile(f"{server.url}/b.wav", "noise/b.wav", "b" * 64)))
+    spec = dataclasses.replace(
+        toy_spec(None, "0" * 64),
+        archive_members=None,
+        files=(
+            RemoteFile(f"{server.url}/a.wav", "noise/a.wav", sha256_file_bytes(clips["recordings/0_a_0.wav"])),
+            RemoteFile(f"{server.url}/b.wav", "noise/b.wav", "b" * 64),
+        ),
+    )
     destination = tmp_path / "cache" / "datasets" / "toy"
     with pytest.raises(ChecksumError, match=re.escape(f"{server.url}/b.wav")):
         fetch_dataset(spec, destination)
@@ -321,8 +344,6 @@ def test_registry_specs_are_downloadable_or_say_why() -> None:
             assert "refs/heads" not in url and "/master" not in url and "/main/" not in url, url
         if spec.archive_url:
             assert spec.archive_sha256 or spec.digests(), spec.name
-    assert datasets.REGISTRY["fsdd"].archive_members("x-26eb/recordings/3_theo_49.wav") == \
-        "recordings/3_theo_49.wav"
-    assert datasets._esc10_member("ESC-10-553c/001 - Dog bark/1-100032-A.ogg") == \
-        "audio/001 - Dog bark/1-100032-A.ogg"
+    assert datasets.REGISTRY["fsdd"].archive_members("x-26eb/recordings/3_theo_49.wav") == "recordings/3_theo_49.wav"
+    assert datasets._esc10_member("ESC-10-553c/001 - Dog bark/1-100032-A.ogg") == "audio/001 - Dog bark/1-100032-A.ogg"
     assert datasets._esc10_member("ESC-10-553c/README.md") is None

@@ -4,6 +4,7 @@ Each case must end in a clear error (naming the URL or file, the bytes, the fix)
 handled correctly, and must leave the cache clean: no ``.part``, no staging folder,
 no half-installed dataset.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,9 +27,9 @@ from faultserver import (
     zip_symlink_bytes,
 )
 
-from audioml import datasets, download, fetch, integrity
-from audioml.archives import extract_members
-from audioml.datasets import (
+from audioml.data import datasets, download, fetch, integrity
+from audioml.data.archives import extract_members
+from audioml.data.datasets import (
     REGISTRY,
     DatasetSpec,
     RemoteFile,
@@ -36,7 +37,8 @@ from audioml.datasets import (
     dataset_dir,
     fetch_dataset,
 )
-from audioml.download import download_file
+from audioml.data.download import download_file
+from audioml.data.integrity import MANIFEST, content_digest, read_manifest, verify_folder
 from audioml.errors import (
     ArchiveError,
     AudioFileError,
@@ -46,7 +48,6 @@ from audioml.errors import (
     ParameterError,
     UnknownNameError,
 )
-from audioml.integrity import MANIFEST, content_digest, read_manifest, verify_folder
 
 pytestmark = [pytest.mark.usefixtures("isolated_env"), pytest.mark.timeout(60)]
 
@@ -69,16 +70,29 @@ def server() -> Iterator[FaultServer]:
 
 def toy(url: str | None, digest: str | None = DIGEST, **changes) -> DatasetSpec:
     fields = {"archive_members": _after_marker("/recordings/", (".wav",), "recordings/")} | changes
-    return DatasetSpec(name="toy", folder="toy", title="toy", source_url="https://example.org/toy", license="CC0",
-                       citation="-", archive_url=url, content_digest=digest, digest_suffixes=(".wav",), **fields)
+    return DatasetSpec(
+        name="toy",
+        folder="toy",
+        title="toy",
+        source_url="https://example.org/toy",
+        license="CC0",
+        citation="-",
+        archive_url=url,
+        content_digest=digest,
+        digest_suffixes=(".wav",),
+        **fields,
+    )
 
 
 def left_behind(folder: Path) -> list[str]:
     """Everything a failed or finished fetch may not leave: temp files, staging folders, stray files."""
     if not folder.exists():
         return []
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
-                  if p.name.endswith((".part", ".tmp", ".old")) or ".tmp" in str(p) or p.name == "archive")
+    return sorted(
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.name.endswith((".part", ".tmp", ".old")) or ".tmp" in str(p) or p.name == "archive"
+    )
 
 
 def assert_installed(folder: Path) -> None:
@@ -92,6 +106,7 @@ def cache(isolated_env: Path) -> Path:
 
 
 # --- single files ----------------------------------------------------------------------------------
+
 
 def test_good_file(server: FaultServer, tmp_path: Path) -> None:
     data = os.urandom(50_000)
@@ -176,8 +191,9 @@ def test_server_error_is_retried_and_not_found_is_not(server: FaultServer, tmp_p
 def test_a_killed_downloads_part_is_removed_next_time(server: FaultServer, tmp_path: Path) -> None:
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                              text=True, check=True).stdout.strip()
+        dead = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+        ).stdout.strip()
         (tmp_path / f".f.bin.x1y2.{dead}.part").write_bytes(b"half")
         (tmp_path / f".f.bin.z3.{sleeper.pid}.part").write_bytes(b"still being written")
         data = os.urandom(100)
@@ -189,6 +205,7 @@ def test_a_killed_downloads_part_is_removed_next_time(server: FaultServer, tmp_p
 
 
 # --- archives --------------------------------------------------------------------------------------
+
 
 def fetch_fails(server: FaultServer, spec: DatasetSpec, isolated_env: Path, error: type, pattern: str) -> str:
     destination = cache(isolated_env) / "toy"
@@ -207,8 +224,7 @@ def test_good_archive_and_a_verified_folder_is_reused(server: FaultServer, isola
     assert os.listdir(destination.parent) == ["toy"]
 
 
-def test_wrong_archive_hash_is_refused_before_unpacking(server: FaultServer, isolated_env: Path,
-                                                        monkeypatch) -> None:
+def test_wrong_archive_hash_is_refused_before_unpacking(server: FaultServer, isolated_env: Path, monkeypatch) -> None:
     spec = toy(server.add("a.zip", zip_bytes(MEMBERS)), archive_sha256="c" * 64)
     monkeypatch.setattr(fetch, "extract_members", lambda *a, **k: pytest.fail("unpacked an unverified archive"))
     message = fetch_fails(server, spec, isolated_env, ChecksumError, "c" * 64)
@@ -220,13 +236,19 @@ def test_bomb_is_stopped_by_the_expansion_ratio(kind: str, server: FaultServer, 
     zeros = {"repo-abc/recordings/bomb.wav": bytes(20 << 20)}
     body = zip_bytes(zeros, compress=True) if kind == "zip" else tar_bytes(zeros)
     assert len(body) < 100_000
-    message = fetch_fails(server, toy(server.add(f"b.{kind}", body)), isolated_env, ArchiveError,
-                          "more than .* bytes from a .*-byte archive")
+    message = fetch_fails(
+        server,
+        toy(server.add(f"b.{kind}", body)),
+        isolated_env,
+        ArchiveError,
+        "more than .* bytes from a .*-byte archive",
+    )
     assert f"{server.url}/b.{kind}" in message and "bomb" in message
 
 
-def test_total_size_caps_the_download_and_the_unpacking(server: FaultServer, isolated_env: Path,
-                                                        tmp_path: Path) -> None:
+def test_total_size_caps_the_download_and_the_unpacking(
+    server: FaultServer, isolated_env: Path, tmp_path: Path
+) -> None:
     body = zip_bytes(MEMBERS)
     spec = toy(server.add("a.zip", body), max_bytes=6000)
     fetch_fails(server, spec, isolated_env, DownloadError, f"cap of 6000 bytes; expected {len(body)} bytes")
@@ -256,8 +278,9 @@ def test_zip_symlink_is_refused(server: FaultServer, isolated_env: Path) -> None
     fetch_fails(server, toy(server.add("l.zip", body)), isolated_env, ArchiveError, "is a link or special file")
 
 
-def test_symlinked_folder_cannot_redirect_later_members(server: FaultServer, isolated_env: Path,
-                                                        tmp_path: Path) -> None:
+def test_symlinked_folder_cannot_redirect_later_members(
+    server: FaultServer, isolated_env: Path, tmp_path: Path
+) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     body = tar_bytes(MEMBERS, links={"repo-abc/recordings": ("sym", str(outside).encode())})
@@ -305,9 +328,11 @@ def test_unpinned_download_is_refused(server: FaultServer, isolated_env: Path) -
 
 # --- the cache: stamps, manifests, leftovers -----------------------------------------------------------
 
+
 @pytest.mark.parametrize("content", [b"", b"{not json", b"\xff\xfe\x00", b"[1, 2]", b'{"folder": 3}'])
-def test_corrupt_stamp_is_ignored_and_rewritten(content: bytes, fixture_folder: Path, tmp_path: Path,
-                                                monkeypatch) -> None:
+def test_corrupt_stamp_is_ignored_and_rewritten(
+    content: bytes, fixture_folder: Path, tmp_path: Path, monkeypatch
+) -> None:
     stamps = tmp_path / "stamps"
     verify_folder(fixture_folder, stamps)
     [stamp] = stamps.iterdir()
@@ -325,10 +350,15 @@ def test_corrupt_manifest_in_the_cache(damage: str, server: FaultServer, isolate
     folder = dataset_dir("toy")
     manifest = folder / MANIFEST
     text = manifest.read_bytes().decode()
-    manifest.write_bytes({"garbage": b"<<<>>>\n\x00", "binary": b"\xff\xfe\xfa" * 20,
-                          "no sha256 column": text.replace("sha256", "digest").encode(),
-                          "bad size": re.sub(r",(\d+)\r\n", r",12x\r\n", text).encode(),
-                          "path escapes": text.replace("recordings/0_a_0.wav", "../../0_a_0.wav").encode()}[damage])
+    manifest.write_bytes(
+        {
+            "garbage": b"<<<>>>\n\x00",
+            "binary": b"\xff\xfe\xfa" * 20,
+            "no sha256 column": text.replace("sha256", "digest").encode(),
+            "bad size": re.sub(r",(\d+)\r\n", r",12x\r\n", text).encode(),
+            "path escapes": text.replace("recordings/0_a_0.wav", "../../0_a_0.wav").encode(),
+        }[damage]
+    )
     with pytest.raises(AudioFileError, match=re.escape(str(manifest))):
         read_manifest(folder)
     monkeypatch.setenv("AUDIOML_OFFLINE", "1")
@@ -341,8 +371,7 @@ def test_corrupt_manifest_in_the_cache(damage: str, server: FaultServer, isolate
     assert server.log == ["/a.zip", "/a.zip"] and left_behind(cache(isolated_env)) == []
 
 
-def test_truncated_file_in_the_cache_is_downloaded_again(server: FaultServer, isolated_env: Path,
-                                                         monkeypatch) -> None:
+def test_truncated_file_in_the_cache_is_downloaded_again(server: FaultServer, isolated_env: Path, monkeypatch) -> None:
     monkeypatch.setitem(REGISTRY, "toy", toy(server.add("a.zip", zip_bytes(MEMBERS))))
     folder = dataset_dir("toy")
     victim = folder / "recordings" / "1_b_2.wav"
@@ -353,8 +382,9 @@ def test_truncated_file_in_the_cache_is_downloaded_again(server: FaultServer, is
 
 
 def test_leftovers_of_a_killed_fetch_are_removed(server: FaultServer, isolated_env: Path, monkeypatch) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     parent = cache(isolated_env)
     (parent / f".toy.k1ll.{dead}.tmp" / "staging" / "recordings").mkdir(parents=True)
     (parent / f".toy.k1ll.{dead}.tmp" / "staging" / "recordings" / "0_a_0.wav").write_bytes(b"RIFF-half")
@@ -365,8 +395,7 @@ def test_leftovers_of_a_killed_fetch_are_removed(server: FaultServer, isolated_e
     assert os.listdir(parent) == ["toy"]
 
 
-def test_offline_copy_is_checked_against_the_registry_pins(make_fixture_folder, tmp_path: Path,
-                                                           monkeypatch) -> None:
+def test_offline_copy_is_checked_against_the_registry_pins(make_fixture_folder, tmp_path: Path, monkeypatch) -> None:
     folder = make_fixture_folder("toy", parent=tmp_path / "root")
     rows = read_manifest(folder)
     good = {r["path"]: r for r in rows}
@@ -391,6 +420,7 @@ def test_unknown_dataset_lists_the_known_ones() -> None:
 
 
 # --- local faults ----------------------------------------------------------------------------------
+
 
 def test_disk_full_is_not_retried_and_says_so(server: FaultServer, tmp_path: Path, monkeypatch) -> None:
     url = server.add("f.bin", os.urandom(1000))

@@ -1,4 +1,5 @@
 """PESQ and STOI wrappers (chapter 10), SI-SDR against fast_bss_eval, and the cluster bootstrap."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audioml import enhancement_metrics as em
 from audioml.errors import ParameterError
-from audioml.separation_metrics import si_sdr
+from audioml.evaluation import enhancement_metrics as em
+from audioml.evaluation.separation_metrics import si_sdr
 
 SR = 8000
 
@@ -70,7 +71,7 @@ def test_bad_input_raises_parameter_errors_that_name_the_value() -> None:
     with pytest.raises(ParameterError, match="got 1 and 2"):
         em.score_perceptual([clean], [clean, clean], SR)
     with pytest.raises(ParameterError, match="PESQ .nb, 8000 Hz. failed on a clip of 6400 samples: ValueError"):
-        em.pesq(clean, np.zeros_like(clean), SR, "nb")   # nothing left of the speech
+        em.pesq(clean, np.zeros_like(clean), SR, "nb")  # nothing left of the speech
     for n_jobs in (1, 2):
         kept = em.score_perceptual([clean, clean], [np.zeros_like(clean), clean], SR, n_jobs=n_jobs, on_error="nan")
         assert np.isnan(kept["pesq_nb"][0]) and np.isnan(kept["pesq_wb"][0]) and kept["pesq_nb"][1] > 4.0

@@ -1,4 +1,5 @@
 """Features against librosa oracles and closed forms; parameter validation; the on-disk feature cache."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,19 +11,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import audioml.cache as cache_module
-from audioml.cache import cache_key, cached_features
-from audioml.features import (
+import audioml.prep.cache as cache_module
+from audioml.dsp.features import (
     ESC,
     FSDD,
     FeatureParams,
     log_mel,
+    log_mel_batch,
+    mel_basis,
     mel_power,
     mfcc,
     rms,
     summary_stats,
     zcr,
 )
+from audioml.errors import ParameterError
+from audioml.prep.cache import cache_key, cached_features
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 PRESETS = pytest.mark.parametrize("params", [FSDD, ESC], ids=["FSDD", "ESC"])
@@ -33,13 +37,19 @@ def signal(params: FeatureParams, seconds: float = 0.6, seed: int = 0) -> np.nda
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * params.sr)) / params.sr
     y = 0.4 * np.sin(2 * np.pi * 300 * t) + 0.05 * rng.standard_normal(t.size)
-    y[len(y) // 3: len(y) // 2] = 0.0
+    y[len(y) // 3 : len(y) // 2] = 0.0
     return y.astype(np.float32)
 
 
 def librosa_kwargs(params: FeatureParams) -> dict:
-    return dict(sr=params.sr, n_fft=params.n_fft, hop_length=params.hop_length, n_mels=params.n_mels,
-                fmin=params.fmin, fmax=params.fmax)
+    return dict(
+        sr=params.sr,
+        n_fft=params.n_fft,
+        hop_length=params.hop_length,
+        n_mels=params.n_mels,
+        fmin=params.fmin,
+        fmax=params.fmax,
+    )
 
 
 def n_frames(y: np.ndarray, params: FeatureParams) -> int:
@@ -48,17 +58,38 @@ def n_frames(y: np.ndarray, params: FeatureParams) -> int:
 
 # --- librosa oracles -----------------------------------------------------------------------------
 
+
 @PRESETS
 def test_log_mel_matches_librosa(params: FeatureParams) -> None:
     y = signal(params)
-    oracle = librosa.power_to_db(librosa.feature.melspectrogram(y=y, **librosa_kwargs(params)),
-                                 ref=1.0, top_db=params.top_db)
+    oracle = librosa.power_to_db(
+        librosa.feature.melspectrogram(y=y, **librosa_kwargs(params)), ref=1.0, top_db=params.top_db
+    )
     got = log_mel(y, params)
     assert got.dtype == np.float32 and got.shape == (params.n_mels, n_frames(y, params))
     np.testing.assert_allclose(got, oracle, atol=1e-4)
     assert got.max() - got.min() <= params.top_db + 1e-3
-    np.testing.assert_allclose(mel_power(y, params), librosa.feature.melspectrogram(y=y, **librosa_kwargs(params)),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        mel_power(y, params), librosa.feature.melspectrogram(y=y, **librosa_kwargs(params)), rtol=1e-5
+    )
+
+
+@PRESETS
+def test_a_batch_is_each_clip_alone_and_the_basis_is_built_once(params: FeatureParams) -> None:
+    rng = np.random.default_rng(4)
+    loud, quiet = signal(params), 1e-3 * rng.standard_normal(signal(params).size).astype(np.float32)
+    batch = log_mel_batch(np.stack([loud, quiet]), params)
+    np.testing.assert_allclose(batch[0], log_mel(loud, params), atol=1e-4)
+    np.testing.assert_allclose(batch[1], log_mel(quiet, params), atol=1e-4)  # its own top_db floor
+    assert mel_basis(params) is mel_basis(params) and not mel_basis(params).flags.writeable
+    np.testing.assert_array_equal(
+        mel_basis(params),
+        librosa.filters.mel(
+            **{k: v for k, v in librosa_kwargs(params).items() if k in ("sr", "n_fft", "n_mels", "fmin", "fmax")}
+        ),
+    )
+    with pytest.raises(ParameterError, match="batch of mono signals"):
+        log_mel_batch(loud, params)
 
 
 def test_log_mel_respects_fmin_fmax_and_top_db() -> None:
@@ -84,10 +115,12 @@ def test_rms_and_zcr_match_librosa(params: FeatureParams) -> None:
     y = signal(params)
     energy, crossings = rms(y, params), zcr(y, params)
     assert energy.shape == crossings.shape == (n_frames(y, params),)
-    np.testing.assert_allclose(energy, librosa.feature.rms(y=y, frame_length=params.n_fft,
-                                                           hop_length=params.hop_length)[0], rtol=1e-6)
-    np.testing.assert_allclose(crossings, librosa.feature.zero_crossing_rate(
-        y, frame_length=params.n_fft, hop_length=params.hop_length)[0])
+    np.testing.assert_allclose(
+        energy, librosa.feature.rms(y=y, frame_length=params.n_fft, hop_length=params.hop_length)[0], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        crossings, librosa.feature.zero_crossing_rate(y, frame_length=params.n_fft, hop_length=params.hop_length)[0]
+    )
 
 
 @pytest.mark.parametrize(("amplitude", "freq"), [(0.5, 250.0), (0.1, 1000.0), (0.9, 440.0)])
@@ -114,19 +147,23 @@ def test_summary_stats_are_finite_scalars() -> None:
 
 # --- validation ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("changes", "phrase"), [
-    ({"n_fft": 0}, "FeatureParams.n_fft must be a positive integer, got 0"),
-    ({"n_fft": -256}, "FeatureParams.n_fft must be a positive integer, got -256"),
-    ({"hop_length": 80.0}, "FeatureParams.hop_length must be a positive integer, got 80.0"),
-    ({"sr": 0}, "FeatureParams.sr must be a positive integer, got 0"),
-    ({"n_mels": 0}, "FeatureParams.n_mels must be a positive integer, got 0"),
-    ({"fmax": 5000.0}, "FeatureParams.fmax=5000.0 is above the Nyquist frequency 4000.0 of sr=8000"),
-    ({"fmax": 0.0}, "fmin=0.0, fmax=0.0"),
-    ({"fmin": 3000.0, "fmax": 2000.0}, "fmin=3000.0, fmax=2000.0"),
-    ({"fmin": -1.0}, "fmin=-1.0"),
-    ({"fmin": 4000.0}, "fmin=4000.0, fmax=None"),
-    ({"n_mfcc": 41}, "FeatureParams.n_mfcc=41 exceeds n_mels=40"),
-])
+
+@pytest.mark.parametrize(
+    ("changes", "phrase"),
+    [
+        ({"n_fft": 0}, "FeatureParams.n_fft must be a positive integer, got 0"),
+        ({"n_fft": -256}, "FeatureParams.n_fft must be a positive integer, got -256"),
+        ({"hop_length": 80.0}, "FeatureParams.hop_length must be a positive integer, got 80.0"),
+        ({"sr": 0}, "FeatureParams.sr must be a positive integer, got 0"),
+        ({"n_mels": 0}, "FeatureParams.n_mels must be a positive integer, got 0"),
+        ({"fmax": 5000.0}, "FeatureParams.fmax=5000.0 is above the Nyquist frequency 4000.0 of sr=8000"),
+        ({"fmax": 0.0}, "fmin=0.0, fmax=0.0"),
+        ({"fmin": 3000.0, "fmax": 2000.0}, "fmin=3000.0, fmax=2000.0"),
+        ({"fmin": -1.0}, "fmin=-1.0"),
+        ({"fmin": 4000.0}, "fmin=4000.0, fmax=None"),
+        ({"n_mfcc": 41}, "FeatureParams.n_mfcc=41 exceeds n_mels=40"),
+    ],
+)
 def test_invalid_params_name_the_value(changes: dict, phrase: str) -> None:
     with pytest.raises(ValueError, match=re.escape(phrase)):
         dataclasses.replace(FSDD, **changes)
@@ -158,12 +195,20 @@ def test_bad_signals() -> None:
 
 # --- the feature cache ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def clip_frame(tmp_path: Path, write_wav) -> pd.DataFrame:
-    specs = [("sine", 8000, 0.3), ("noise", 8000, 0.5), ("noise", 16000, 0.2), ("sine", 22050, 0.4),
-             ("noise", 8000, 0.25)]
-    paths = [str(write_wav(tmp_path / "clips" / f"{i}_clip.wav", kind, sr, s, seed=i))
-             for i, (kind, sr, s) in enumerate(specs)]
+    specs = [
+        ("sine", 8000, 0.3),
+        ("noise", 8000, 0.5),
+        ("noise", 16000, 0.2),
+        ("sine", 22050, 0.4),
+        ("noise", 8000, 0.25),
+    ]
+    paths = [
+        str(write_wav(tmp_path / "clips" / f"{i}_clip.wav", kind, sr, s, seed=i))
+        for i, (kind, sr, s) in enumerate(specs)
+    ]
     return pd.DataFrame({"path": paths, "label": list("ababa")})
 
 
@@ -184,7 +229,8 @@ def test_cached_features_computes_once(clip_frame: pd.DataFrame, load_count: lis
     first = cached_features(clip_frame, "toy", log_mel, FSDD, duration=0.3, progress=False)
     assert first.shape == (5, 40, 31) and first.dtype == np.float32 and len(load_count) == 5
     for i, path in enumerate(clip_frame["path"]):  # the rows follow the frame
-        from audioml.audio import load_audio
+        from audioml.dsp.audio import load_audio
+
         np.testing.assert_array_equal(first[i], log_mel(load_audio(path, sr=8000, duration=0.3)[0], FSDD))
     stored = list((isolated_env / "features").iterdir())
     assert len(stored) == 1 and stored[0].name.startswith("toy-log_mel-") and stored[0].suffix == ".npz"
@@ -216,9 +262,15 @@ def test_cache_key_changes_with_everything_that_matters(clip_frame: pd.DataFrame
     parts = dict(dataset="toy", feature="log_mel", params=FSDD.as_dict(), duration=0.3, files=[("a.wav", "1")])
     base = cache_key(**parts)
     assert base == cache_key(**dict(reversed(parts.items())))
-    variants = [dict(parts, params=dataclasses.replace(FSDD, n_mels=64).as_dict()), dict(parts, duration=0.5),
-                dict(parts, duration=None), dict(parts, feature="mfcc"), dict(parts, dataset="other"),
-                dict(parts, files=[("a.wav", "2")]), dict(parts, files=[("b.wav", "1")])]
+    variants = [
+        dict(parts, params=dataclasses.replace(FSDD, n_mels=64).as_dict()),
+        dict(parts, duration=0.5),
+        dict(parts, duration=None),
+        dict(parts, feature="mfcc"),
+        dict(parts, dataset="other"),
+        dict(parts, files=[("a.wav", "2")]),
+        dict(parts, files=[("b.wav", "1")]),
+    ]
     assert len({base, *(cache_key(**v) for v in variants)}) == len(variants) + 1
 
 
@@ -239,8 +291,7 @@ def test_an_edited_feature_function_is_recomputed(clip_frame: pd.DataFrame, load
 
 def test_new_params_recompute(clip_frame: pd.DataFrame, load_count: list[str], isolated_env: Path) -> None:
     a = cached_features(clip_frame, "toy", log_mel, FSDD, duration=0.3, progress=False)
-    b = cached_features(clip_frame, "toy", log_mel, dataclasses.replace(FSDD, n_mels=32), duration=0.3,
-                        progress=False)
+    b = cached_features(clip_frame, "toy", log_mel, dataclasses.replace(FSDD, n_mels=32), duration=0.3, progress=False)
     assert len(load_count) == 10 and a.shape[1] == 40 and b.shape[1] == 32
     assert len(list((isolated_env / "features").glob("*.npz"))) == 2
     assert not [p for p in (isolated_env / "features").iterdir() if ".part" in p.name]
@@ -259,7 +310,7 @@ def test_unequal_shapes_without_duration(clip_frame: pd.DataFrame) -> None:
 
 
 def test_key_follows_the_package_code(monkeypatch) -> None:
-    from audioml import cache
+    from audioml.prep import cache
 
     before = cache.cache_key(feature="log_mel")
     monkeypatch.setattr(cache, "package_digest", lambda: "edited")
@@ -268,14 +319,18 @@ def test_key_follows_the_package_code(monkeypatch) -> None:
 
 # --- validation of parameters and signals (issue 13) ----------------------------------------------
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"top_db": float("nan")}, r"top_db must be a positive number of dB .* got nan"),
-    ({"top_db": -10.0}, "top_db must be a positive"),
-    ({"top_db": float("inf")}, "top_db"),
-    ({"n_mels": 512}, r"n_mels=512 with n_fft=256 at sr=8000 leaves 260 of 512 mel bands empty .*at most 151"),
-    ({"fmin": float("nan")}, "fmin must be in"),
-    ({"n_fft": 0}, "n_fft must be a positive integer"),
-])
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"top_db": float("nan")}, r"top_db must be a positive number of dB .* got nan"),
+        ({"top_db": -10.0}, "top_db must be a positive"),
+        ({"top_db": float("inf")}, "top_db"),
+        ({"n_mels": 512}, r"n_mels=512 with n_fft=256 at sr=8000 leaves 260 of 512 mel bands empty .*at most 151"),
+        ({"fmin": float("nan")}, "fmin must be in"),
+        ({"n_fft": 0}, "n_fft must be a positive integer"),
+    ],
+)
 def test_bad_params_are_refused(changes: dict, message: str) -> None:
     from audioml.errors import ParameterError
 
@@ -285,8 +340,11 @@ def test_bad_params_are_refused(changes: dict, message: str) -> None:
 
 def test_no_top_db_floor_is_allowed() -> None:
     y = signal(FSDD)
-    np.testing.assert_allclose(log_mel(y, dataclasses.replace(FSDD, top_db=None)),
-                               librosa.power_to_db(mel_power(y, FSDD), ref=1.0, top_db=None), atol=1e-4)
+    np.testing.assert_allclose(
+        log_mel(y, dataclasses.replace(FSDD, top_db=None)),
+        librosa.power_to_db(mel_power(y, FSDD), ref=1.0, top_db=None),
+        atol=1e-4,
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.int16, np.int32, np.uint8, bool, np.complex64])
@@ -295,6 +353,10 @@ def test_integer_pcm_is_refused(dtype, feature) -> None:
     from audioml.errors import ParameterError
 
     pcm = (signal(FSDD) * 32767).astype(dtype)
-    scale = {np.int16: "divide by 32768", np.int32: "divide by 2147483648", np.uint8: "subtract 128, then divide by 128"}.get(dtype, "")
+    scale = {
+        np.int16: "divide by 32768",
+        np.int32: "divide by 2147483648",
+        np.uint8: "subtract 128, then divide by 128",
+    }.get(dtype, "")
     with pytest.raises(ParameterError, match=f"expected float samples in \\[-1, 1\\], got dtype .*{scale}"):
         feature(pcm, FSDD)

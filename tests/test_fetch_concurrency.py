@@ -4,6 +4,7 @@ Every process must get the folder without an error, every file it reads must be 
 download must happen once per round (the others wait on the lock and reuse the folder), and
 every returned folder must still be intact after all of them finish.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,11 +17,14 @@ from pathlib import Path
 import pytest
 from faultserver import fault_server, sha256, zip_bytes
 
-from audioml.integrity import content_digest
+from audioml.data.integrity import content_digest
 
 PROCESSES, ROUNDS = 4, 10
-FILES = {f"recordings/{d}_x_{t}.wav": b"RIFF" + hashlib.sha256(f"{d}{t}".encode()).digest() * (2000 + 97 * d)
-         for d in range(4) for t in range(3)}
+FILES = {
+    f"recordings/{d}_x_{t}.wav": b"RIFF" + hashlib.sha256(f"{d}{t}".encode()).digest() * (2000 + 97 * d)
+    for d in range(4)
+    for t in range(3)
+}
 DIGEST = content_digest([{"path": p, "sha256": sha256(b)} for p, b in FILES.items()], (".wav",))
 EXPECTED = {p: sha256(b) for p, b in FILES.items()}
 
@@ -30,13 +34,21 @@ def fetch_in_a_process(url: str, cache: str, start_at: float) -> tuple[str, list
     os.environ.update(AUDIOML_CACHE=cache, AUDIOML_OFFLINE="0", no_proxy="127.0.0.1", NO_PROXY="127.0.0.1")
     os.environ.pop("AUDIOML_DATA", None)
     sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (the progress bars of this worker)
-    from audioml import datasets, download
+    from audioml.data import datasets, download
 
     download.RETRY_WAIT_S = 0.0
     datasets.REGISTRY["toy"] = datasets.DatasetSpec(
-        name="toy", folder="toy", title="toy", source_url="-", license="-", citation="-", archive_url=url,
+        name="toy",
+        folder="toy",
+        title="toy",
+        source_url="-",
+        license="-",
+        citation="-",
+        archive_url=url,
         archive_members=datasets._after_marker("/recordings/", (".wav",), "recordings/"),
-        content_digest=DIGEST, digest_suffixes=(".wav",))
+        content_digest=DIGEST,
+        digest_suffixes=(".wav",),
+    )
     time.sleep(max(0.0, start_at - time.time()))
     problems = []
     try:
@@ -82,8 +94,10 @@ def test_four_processes_fetch_one_dataset(tmp_path: Path) -> None:
         for relative, digest in EXPECTED.items():
             if sha256((folder / relative).read_bytes()) != digest:
                 errors.append(f"{folder / relative} changed after it was returned")
-    print(f"\n{PROCESSES} processes x {ROUNDS} rounds: {len(errors)} errors, downloads per round {downloads}, "
-          f"{seconds:.1f} s")
+    print(
+        f"\n{PROCESSES} processes x {ROUNDS} rounds: {len(errors)} errors, downloads per round {downloads}, "
+        f"{seconds:.1f} s"
+    )
     assert errors == []
     assert len(returned) == PROCESSES * ROUNDS and None not in returned
     assert downloads == [1] * ROUNDS, "the lock must let one process download and the others reuse it"

@@ -3,6 +3,7 @@
 The notebook's code cell tagged ``filterbank`` is executed on its own in a fresh
 namespace (it may import only numpy), so the book's lesson and this test cannot drift apart.
 """
+
 from __future__ import annotations
 
 import ast
@@ -20,8 +21,9 @@ TAG = "filterbank"
 @pytest.fixture(scope="module")
 def filterbank_cell() -> str:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [cell for cell in notebook.cells
-             if cell.cell_type == "code" and TAG in cell.get("metadata", {}).get("tags", [])]
+    cells = [
+        cell for cell in notebook.cells if cell.cell_type == "code" and TAG in cell.get("metadata", {}).get("tags", [])
+    ]
     assert len(cells) == 1, f"{NOTEBOOK.name} must have exactly one code cell tagged {TAG!r}, found {len(cells)}"
     return cells[0].source
 
@@ -34,29 +36,32 @@ def fb(filterbank_cell: str) -> dict:
 
 
 def test_cell_imports_only_numpy(filterbank_cell: str) -> None:
-    imports = [line.strip() for line in filterbank_cell.splitlines()
-               if line.strip().startswith(("import ", "from "))]
+    imports = [line.strip() for line in filterbank_cell.splitlines() if line.strip().startswith(("import ", "from "))]
     assert imports == ["import numpy as np"], imports
 
 
 def test_cell_defines_only_the_three_functions(filterbank_cell: str) -> None:
     tree = ast.parse(filterbank_cell)
     functions = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
-    others = [type(node).__name__ for node in tree.body
-              if not isinstance(node, (ast.FunctionDef, ast.Import, ast.ImportFrom))]
+    others = [
+        type(node).__name__ for node in tree.body if not isinstance(node, (ast.FunctionDef, ast.Import, ast.ImportFrom))
+    ]
     assert functions == ["hz_to_mel", "mel_to_hz", "mel_filterbank"]
     assert not others, f"the {TAG!r} cell should hold only the import and the three functions, found {others}"
 
 
-@pytest.mark.parametrize("sr, n_fft, n_mels, fmin, fmax", [
-    (8000, 256, 40, 0.0, None),          # FSDD preset
-    (22050, 1024, 64, 0.0, None),        # ESC preset
-    (22050, 2048, 128, 0.0, None),       # librosa defaults
-    (16000, 512, 64, 125.0, 7500.0),     # band-limited
-    (16000, 400, 80, 20.0, 8000.0),      # odd-ish n_fft (25 ms at 16 kHz), fmax at Nyquist
-    (44100, 4096, 96, 30.0, 16000.0),
-    (8000, 128, 10, 300.0, 3400.0),      # telephone band, few filters
-])
+@pytest.mark.parametrize(
+    "sr, n_fft, n_mels, fmin, fmax",
+    [
+        (8000, 256, 40, 0.0, None),  # FSDD preset
+        (22050, 1024, 64, 0.0, None),  # ESC preset
+        (22050, 2048, 128, 0.0, None),  # librosa defaults
+        (16000, 512, 64, 125.0, 7500.0),  # band-limited
+        (16000, 400, 80, 20.0, 8000.0),  # odd-ish n_fft (25 ms at 16 kHz), fmax at Nyquist
+        (44100, 4096, 96, 30.0, 16000.0),
+        (8000, 128, 10, 300.0, 3400.0),  # telephone band, few filters
+    ],
+)
 def test_matches_librosa(fb: dict, sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None) -> None:
     ours = fb["mel_filterbank"](sr, n_fft, n_mels, fmin=fmin, fmax=fmax)
     reference = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)

@@ -1,4 +1,5 @@
-"""audioml.gradcheck, and the gradient bookkeeping of micrograd that chapter 3 teaches."""
+"""audioml.evaluation.gradcheck, and the gradient bookkeeping of micrograd that chapter 3 teaches."""
+
 import math
 
 import numpy as np
@@ -7,31 +8,37 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from micrograd.engine import Value
 
-from audioml.gradcheck import gradient_check, numerical_gradient, relative_error
-from audioml.graphs import trace
+from audioml.evaluation.gradcheck import gradient_check, numerical_gradient, relative_error
+from audioml.plotting.graphs import trace
 
 
 def test_numerical_gradient_of_known_functions():
     p = np.array([0.3, -1.2, 2.0])
     # f = sum(p^2): grad 2p
-    assert relative_error(numerical_gradient(lambda q: np.sum(q ** 2), p), 2 * p) < 1e-9
+    assert relative_error(numerical_gradient(lambda q: np.sum(q**2), p), 2 * p) < 1e-9
+
     # f = sin(p0) * exp(p1) + p2^3
-    f = lambda q: math.sin(q[0]) * math.exp(q[1]) + q[2] ** 3
+    def f(q):
+        return math.sin(q[0]) * math.exp(q[1]) + q[2] ** 3
+
     analytic = [math.cos(p[0]) * math.exp(p[1]), math.sin(p[0]) * math.exp(p[1]), 3 * p[2] ** 2]
     assert gradient_check(f, analytic, p) < 1e-8
     # logistic loss of a linear model, grad (sigmoid(w.x) - y) x
     x, y = np.array([1.5, -0.5, 2.0]), 1.0
-    loss = lambda w: np.log1p(np.exp(-(w @ x)))
+
+    def loss(w):
+        return np.log1p(np.exp(-(w @ x)))
+
     sigmoid = 1 / (1 + np.exp(-(p @ x)))
     assert gradient_check(loss, (sigmoid - y) * x, p) < 1e-8
 
 
 def test_scalar_and_matrix_params_keep_their_shape_and_are_not_modified():
-    assert numerical_gradient(lambda q: q ** 3, 2.0) == pytest.approx(12.0, rel=1e-8)
-    assert isinstance(numerical_gradient(lambda q: q ** 3, 2.0), float)
+    assert numerical_gradient(lambda q: q**3, 2.0) == pytest.approx(12.0, rel=1e-8)
+    assert isinstance(numerical_gradient(lambda q: q**3, 2.0), float)
     W = np.arange(6, dtype=float).reshape(2, 3)
     before = W.copy()
-    grad = numerical_gradient(lambda M: float(np.sum(M ** 2)), W)
+    grad = numerical_gradient(lambda M: float(np.sum(M**2)), W)
     assert grad.shape == (2, 3) and np.allclose(grad, 2 * W, atol=1e-6)
     assert np.array_equal(W, before)
     assert np.allclose(numerical_gradient(lambda q: q @ q, [1.0, 2.0]), [2.0, 4.0])
@@ -57,6 +64,7 @@ def test_bad_eps_and_non_finite_functions_are_refused():
 @given(st.lists(st.floats(-2, 2), min_size=4, max_size=4), st.lists(st.floats(-2, 2), min_size=4, max_size=4))
 def test_micrograd_neuron_gradients_match_finite_differences(weights, inputs):
     """A neuron w.x + b followed by a square (micrograd 0.1.0 has no tanh): any weights, any inputs."""
+
     def loss_of(params):
         w, b = params[:4], params[4]
         return (float(np.dot(w, inputs)) + b - 0.5) ** 2

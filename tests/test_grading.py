@@ -1,45 +1,59 @@
 """Student copies, the answer screen, assembly into the teacher's chapter, and grading a toy chapter."""
+
 from __future__ import annotations
 
 import csv
 
 import nbformat
 import pytest
+from chapters import CHAPTERS, read
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from audioml.exercises import exercise_check
-from audioml.grading.assemble import assemble, find_answers, split_check
-from audioml.grading.chapter import chapter_exercises, exercise_labels, student_copy, stub
-from audioml.grading.gradebook import grade_submission, write_gradebook
-from audioml.grading.run import BOOK_ROOT, run_steps
-from audioml.grading.assemble import Step
-from audioml.grading.screen import screen
-from chapters import CHAPTERS, read
+from audioml.book.exercises import exercise_check
+from audioml.book.grading.assemble import Step, assemble, find_answers, split_check
+from audioml.book.grading.chapter import chapter_exercises, exercise_labels, stub, student_copy
+from audioml.book.grading.gradebook import grade_submission, write_gradebook
+from audioml.book.grading.run import BOOK_ROOT, run_steps
+from audioml.book.grading.screen import screen
 
 
 def exercise(label: str, title: str, solution: str, check: str, hidden: str = "", question: str = "") -> list:
-    cells = [new_markdown_cell(f"```{{exercise}} {title}\n:label: {label}\n\nDo it.{question}\n```"),
-             new_markdown_cell(f"```{{solution-start}} {label}\n:class: dropdown\n```"),
-             new_code_cell(solution, metadata={"tags": ["solution"]}),
-             new_markdown_cell("```{solution-end}\n```"),
-             new_code_cell(check)]
+    cells = [
+        new_markdown_cell(f"```{{exercise}} {title}\n:label: {label}\n\nDo it.{question}\n```"),
+        new_markdown_cell(f"```{{solution-start}} {label}\n:class: dropdown\n```"),
+        new_code_cell(solution, metadata={"tags": ["solution"]}),
+        new_markdown_cell("```{solution-end}\n```"),
+        new_code_cell(check),
+    ]
     return cells + ([new_code_cell(hidden, metadata={"tags": ["hidden"]})] if hidden else [])
 
 
 def toy_chapter() -> nbformat.NotebookNode:
-    return new_notebook(cells=[
-        new_code_cell("fast: bool = False", metadata={"tags": ["parameters", "remove-cell"]}),
-        new_code_cell("import math\nimport numpy as np\nfrom audioml.exercises import exercise_check\n"
-                      "def helper(x):\n    return x + 1"),
-        *exercise("ex-99-1", "Double it (easy)", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n"
-                  "    ### END SOLUTION", 'with exercise_check("ex-99-1"):\n    assert double(2) == 4\n'
-                  "    assert np.allclose(double(np.arange(3)), [0, 2, 4])"),
-        *exercise("ex-99-2", "Quadruple it (medium)", "def quadruple(x):\n    ### BEGIN SOLUTION\n"
-                  "    return double(double(x))\n    ### END SOLUTION",
-                  'with exercise_check("ex-99-2"):\n    assert quadruple(1) == 4\n'
-                  'with exercise_check("ex-99-2"):\n    assert quadruple(-1) == -4 and helper(quadruple(0)) == 1',
-                  hidden='with exercise_check("ex-99-2"):\n    assert quadruple(0.5) == 2', question=" Why four?"),
-    ])
+    return new_notebook(
+        cells=[
+            new_code_cell("fast: bool = False", metadata={"tags": ["parameters", "remove-cell"]}),
+            new_code_cell(
+                "import math\nimport numpy as np\nfrom audioml.book.exercises import exercise_check\n"
+                "def helper(x):\n    return x + 1"
+            ),
+            *exercise(
+                "ex-99-1",
+                "Double it (easy)",
+                "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+                'with exercise_check("ex-99-1"):\n    assert double(2) == 4\n'
+                "    assert np.allclose(double(np.arange(3)), [0, 2, 4])",
+            ),
+            *exercise(
+                "ex-99-2",
+                "Quadruple it (medium)",
+                "def quadruple(x):\n    ### BEGIN SOLUTION\n    return double(double(x))\n    ### END SOLUTION",
+                'with exercise_check("ex-99-2"):\n    assert quadruple(1) == 4\n'
+                'with exercise_check("ex-99-2"):\n    assert quadruple(-1) == -4 and helper(quadruple(0)) == 1',
+                hidden='with exercise_check("ex-99-2"):\n    assert quadruple(0.5) == 2',
+                question=" Why four?",
+            ),
+        ]
+    )
 
 
 def submission(answers: dict[str, str], tmp_path, name: str = "99_toy-alice.ipynb", written: str = "") -> object:
@@ -57,8 +71,9 @@ def submission(answers: dict[str, str], tmp_path, name: str = "99_toy-alice.ipyn
 
 def test_stub_keeps_the_signature_and_indent() -> None:
     source = "def f(x):\n    y = 1\n    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION\n"
-    assert stub(source, "ex-1") == ('def f(x):\n    y = 1\n'
-                                    '    raise NotImplementedError("exercise ex-1: write your answer here")\n')
+    assert stub(source, "ex-1") == (
+        'def f(x):\n    y = 1\n    raise NotImplementedError("exercise ex-1: write your answer here")\n'
+    )
     assert "answer = 42" not in stub("answer = 42", "ex-2") and "NotImplementedError" in stub("answer = 42", "ex-2")
 
 
@@ -88,28 +103,53 @@ def test_check_prints_one_line_for_the_reader(capsys) -> None:
 
 
 def test_split_check_unwraps_each_block_and_keeps_other_context_managers() -> None:
-    steps = split_check('x = 1\nwith exercise_check("ex-1"):\n    assert x\nwith (exercise_check("ex-1"), '
-                        'open("f") as f):\n    assert f', "cell")
+    steps = split_check(
+        'x = 1\nwith exercise_check("ex-1"):\n    assert x\nwith (exercise_check("ex-1"), '
+        'open("f") as f):\n    assert f',
+        "cell",
+    )
     assert [s.kind for s in steps] == ["code", "test", "test"] and steps[0].source == "x = 1"
     assert steps[1].source == "if True:\n    assert x" and steps[2].source.startswith("with open('f') as f:")
     with pytest.raises(ValueError, match="write checks as"):
         split_check('with exercise_check("ex-1") as c:\n    pass', "cell")
 
 
-@pytest.mark.parametrize("source", [
-    'print("✔ exercise ex-03-1 passed: your answer works")\nimport builtins\nbuiltins.print = lambda *a: None',
-    "import audioml.exercises\naudioml.exercises.exercise_check = None",
-    "from contextlib import contextmanager\n@contextmanager\ndef exercise_check(label):\n    yield",
-    "np.allclose = lambda *a, **k: True", "def f():\n    m = np\n    m.isclose = None", "helper = lambda x: 0",
-    "isinstance = lambda *a: True", "import sys\nsys.exit(0)", "raise SystemExit", "raise KeyboardInterrupt",
-    "import os\nos._exit(0)", "np.lib.npyio.os._exit(0)", "import json\njson.loads = None",
-    "text = open('../notebooks/03_backprop_micrograd.ipynb').read()", "exec(In[3])", "x = _ih[-1]",
-    "get_ipython().kernel.do_execute = None", "class Liar(float):\n    def __eq__(self, other):\n        return True",
-    "import numpy.testing as t\nt.assert_allclose = print", "globals()['helper'] = None", "vars(np)['isclose'] = 1",
-    "getattr(np, 'all' + 'close')", "x = np.__dict__", "import pandas as pd\npd.DataFrame().to_csv('/tmp/grades.csv')",
-    "!cat ../notebooks/*.ipynb", "%run ../notebooks/03.ipynb", "import gc", "import threading", "import inspect",
-    "__builtins__['print'] = None", "Liar = type('Liar', (float,), {'__eq__': lambda s, o: True})",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        'print("✔ exercise ex-03-1 passed: your answer works")\nimport builtins\nbuiltins.print = lambda *a: None',
+        "import audioml.book.exercises\naudioml.book.exercises.exercise_check = None",
+        "from contextlib import contextmanager\n@contextmanager\ndef exercise_check(label):\n    yield",
+        "np.allclose = lambda *a, **k: True",
+        "def f():\n    m = np\n    m.isclose = None",
+        "helper = lambda x: 0",
+        "isinstance = lambda *a: True",
+        "import sys\nsys.exit(0)",
+        "raise SystemExit",
+        "raise KeyboardInterrupt",
+        "import os\nos._exit(0)",
+        "np.lib.npyio.os._exit(0)",
+        "import json\njson.loads = None",
+        "text = open('../notebooks/03_backprop_micrograd.ipynb').read()",
+        "exec(In[3])",
+        "x = _ih[-1]",
+        "get_ipython().kernel.do_execute = None",
+        "class Liar(float):\n    def __eq__(self, other):\n        return True",
+        "import numpy.testing as t\nt.assert_allclose = print",
+        "globals()['helper'] = None",
+        "vars(np)['isclose'] = 1",
+        "getattr(np, 'all' + 'close')",
+        "x = np.__dict__",
+        "import pandas as pd\npd.DataFrame().to_csv('/tmp/grades.csv')",
+        "!cat ../notebooks/*.ipynb",
+        "%run ../notebooks/03.ipynb",
+        "import gc",
+        "import threading",
+        "import inspect",
+        "__builtins__['print'] = None",
+        "Liar = type('Liar', (float,), {'__eq__': lambda s, o: True})",
+    ],
+)
 def test_screen_refuses_tricks(source: str) -> None:
     assert screen(source, protected={"np", "helper", "math"}, modules={"np", "math"}), f"not refused: {source!r}"
 
@@ -144,14 +184,24 @@ def test_answers_are_found_by_position_when_metadata_is_lost() -> None:
 
 def test_grading_gives_points_partial_credit_reasons_and_a_csv(tmp_path) -> None:
     reference = toy_chapter()
-    subs = [submission({"ex-99-1": "def double(x):\n    return 2 * x", "ex-99-2": "def quadruple(x):\n    return 4 * abs(x)"},
-                       tmp_path, "99_toy-alice.ipynb"),
-            submission({"ex-99-2": "def quadruple(x):\n    return double(double(x))"}, tmp_path, "99_toy-bob.ipynb",
-                       written="Because doubling twice is four times."),
-            submission({}, tmp_path, "99_toy-carol.ipynb")]
+    subs = [
+        submission(
+            {"ex-99-1": "def double(x):\n    return 2 * x", "ex-99-2": "def quadruple(x):\n    return 4 * abs(x)"},
+            tmp_path,
+            "99_toy-alice.ipynb",
+        ),
+        submission(
+            {"ex-99-2": "def quadruple(x):\n    return double(double(x))"},
+            tmp_path,
+            "99_toy-bob.ipynb",
+            written="Because doubling twice is four times.",
+        ),
+        submission({}, tmp_path, "99_toy-carol.ipynb"),
+    ]
     (tmp_path / "99_toy-dave.ipynb").write_text('{"cells": [')
-    grades = [grade_submission(p, reference, "99_toy", time_limit_s=60)
-              for p in subs + [tmp_path / "99_toy-dave.ipynb"]]
+    grades = [
+        grade_submission(p, reference, "99_toy", time_limit_s=60) for p in subs + [tmp_path / "99_toy-dave.ipynb"]
+    ]
     alice, bob, carol, dave = grades
     assert alice.points == {"ex-99-1": 1.0, "ex-99-2": 1.33}, alice.reasons
     assert alice.reasons["ex-99-2"].startswith("2/3 tests") and alice.student == "alice"
@@ -163,7 +213,10 @@ def test_grading_gives_points_partial_credit_reasons_and_a_csv(tmp_path) -> None
     rows = list(csv.DictReader(path.open()))
     assert [r["student_id"] for r in rows] == ["alice", "bob", "carol", "dave"]
     assert rows[0]["total"] == "2.33" and rows[0]["max"] == "3.0" and rows[1]["ex-99-1 reason"] == "not answered"
-    assert rows[1]["ex-99-2 written answer"] == "Because doubling twice is four times." and "ex-99-1 written answer" not in rows[0]
+    assert (
+        rows[1]["ex-99-2 written answer"] == "Because doubling twice is four times."
+        and "ex-99-1 written answer" not in rows[0]
+    )
 
 
 def test_another_chapter_and_dynamic_tricks_score_zero(tmp_path) -> None:
@@ -172,9 +225,11 @@ def test_another_chapter_and_dynamic_tricks_score_zero(tmp_path) -> None:
     nbformat.write(other, tmp_path / "98_other.ipynb")
     assert "not a submission of 99_toy" in grade_submission(tmp_path / "98_other.ipynb", reference, "99_toy").note
     # past the screen, caught while running: a write outside the folder, and numpy patched through a list
-    sneaky = {"ex-99-1": f"x = np.lib.format.open_memmap({str(outside)!r}, mode='w+', shape=(1,))\n"
-                         "def double(x):\n    return 2 * x",
-              "ex-99-2": "[np][0].allclose = lambda *a, **k: True\ndef quadruple(x):\n    return 0"}
+    sneaky = {
+        "ex-99-1": f"x = np.lib.format.open_memmap({str(outside)!r}, mode='w+', shape=(1,))\n"
+        "def double(x):\n    return 2 * x",
+        "ex-99-2": "[np][0].allclose = lambda *a, **k: True\ndef quadruple(x):\n    return 0",
+    }
     grade = grade_submission(submission({"ex-99-1": sneaky["ex-99-1"]}, tmp_path), reference, "99_toy")
     assert grade.total == 0 and "tried to leave its folder" in grade.note, grade.note
     assert not outside.exists()
@@ -191,8 +246,10 @@ def test_each_submission_gets_a_cache_of_its_own_unless_a_trusted_one_is_shared(
     """A planted cache entry must not reach the next submission; the caller's cache need not exist yet."""
     callers = tmp_path / "book" / "_build" / "cache"  # CI's AUDIOML_CACHE: inside the book, not created yet
     monkeypatch.setenv("AUDIOML_CACHE", str(callers))
-    plant = "import os, pathlib\nfolder = pathlib.Path(os.environ['AUDIOML_CACHE'])\n" \
-            "(folder / 'features').mkdir(exist_ok=True)\n(folder / 'features' / 'planted.npz').write_text('x')"
+    plant = (
+        "import os, pathlib\nfolder = pathlib.Path(os.environ['AUDIOML_CACHE'])\n"
+        "(folder / 'features').mkdir(exist_ok=True)\n(folder / 'features' / 'planted.npz').write_text('x')"
+    )
     check = f"import os\nassert os.environ['AUDIOML_CACHE'] != {str(callers)!r}"
     result = run_steps([Step("answer", plant), Step("test", check, label="ex-99-1")], time_limit_s=60)
     assert result.tests == {"ex-99-1": [None]} and not result.fatal, result
@@ -205,8 +262,10 @@ def test_each_submission_gets_a_cache_of_its_own_unless_a_trusted_one_is_shared(
 def test_no_submission_plants_bytecode_and_numba_caches_stay_in_its_folder() -> None:
     """A .pyc planted in the package's __pycache__ would run in every later kernel; numba's cache (librosa
     compiles with cache=True) goes to the submission's folder, not to site-packages."""
-    plant = ("import audioml, pathlib\n"
-             "(pathlib.Path(audioml.__file__).parent / '__pycache__' / 'settings.cpython-311.pyc').write_bytes(b'x')")
+    plant = (
+        "import audioml, pathlib\n"
+        "(pathlib.Path(audioml.__file__).parent / '__pycache__' / 'settings.cpython-311.pyc').write_bytes(b'x')"
+    )
     assert "tried to leave its folder" in run_steps([Step("answer", plant)], time_limit_s=60).fatal
     check = "import os\nassert os.environ['NUMBA_CACHE_DIR'] == os.path.join(os.getcwd(), 'numba')"
     result = run_steps([Step("test", check, label="ex-99-1")], time_limit_s=60)
@@ -216,7 +275,7 @@ def test_no_submission_plants_bytecode_and_numba_caches_stay_in_its_folder() -> 
 def test_assignment_has_student_notebook_otter_tests_and_autograder(tmp_path) -> None:
     from otter.test_files.exception_test import ExceptionTestFile
 
-    from audioml.grading.assignments import build_assignment
+    from audioml.book.grading.assignments import build_assignment
 
     chapter = tmp_path / "99_toy.ipynb"
     nbformat.write(toy_chapter(), chapter)

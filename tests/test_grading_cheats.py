@@ -5,6 +5,7 @@ Each cheat starts from the student copy. Most are refused by the answer screen o
 assembly and cost no kernel run; the three that get past the screen run the chapter in fast
 mode and are caught while running. This module runs in the notebooks-fast stage.
 """
+
 from __future__ import annotations
 
 import csv
@@ -12,12 +13,12 @@ import hashlib
 
 import nbformat
 import pytest
+from chapters import ROOT, read
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
-from audioml.grading import student_copy
-from audioml.grading.chapter import chapter_exercises
-from audioml.grading.gradebook import grade_submission, report, write_gradebook
-from chapters import ROOT, read
+from audioml.book.grading import student_copy
+from audioml.book.grading.chapter import chapter_exercises
+from audioml.book.grading.gradebook import grade_submission, report, write_gradebook
 
 CHAPTER = ROOT / "notebooks" / "03_backprop_micrograd.ipynb"
 LABELS = [f"ex-03-{k}" for k in range(1, 6)]
@@ -45,32 +46,42 @@ def delete_checks(notebook: nbformat.NotebookNode) -> None:
 def invent_labels(notebook: nbformat.NotebookNode) -> None:
     for n in range(1, 19):
         label = f"ex-03-{100 + n}"
-        notebook.cells += [new_markdown_cell(f"```{{exercise}} Mine (easy)\n:label: {label}\n```"),
-                           new_code_cell("x = 1", metadata={"tags": ["solution"], "audioml": {"exercise": label}}),
-                           new_code_cell(f'with exercise_check("{label}"):\n    pass')]
+        notebook.cells += [
+            new_markdown_cell(f"```{{exercise}} Mine (easy)\n:label: {label}\n```"),
+            new_code_cell("x = 1", metadata={"tags": ["solution"], "audioml": {"exercise": label}}),
+            new_code_cell(f'with exercise_check("{label}"):\n    pass'),
+        ]
 
 
 def edit_checks(notebook: nbformat.NotebookNode) -> None:
     for cell in notebook.cells:
         if cell.cell_type == "code" and "with exercise_check(" in cell.source:
             label = cell.source.split('exercise_check("')[1].split('"')[0]
-            cell.source = f'from audioml.exercises import exercise_check\nwith exercise_check("{label}"):\n    pass'
+            cell.source = (
+                f'from audioml.book.exercises import exercise_check\nwith exercise_check("{label}"):\n    pass'
+            )
 
 
 #: name -> (answers by label, or a function that edits the whole student copy)
 CHEATS = {
     "print the success line": everywhere(f'print("{PASS_LINE}")'),
-    "redefine exercise_check": everywhere(f"import audioml.exercises\naudioml.exercises.exercise_check = {ALWAYS}"),
-    "define exercise_check": everywhere("from contextlib import contextmanager\n\n@contextmanager\n"
-                                        "def exercise_check(label):\n    try:\n        yield\n    except Exception:\n"
-                                        "        print('✔ exercise', label, 'passed')"),
+    "redefine exercise_check": everywhere(
+        f"import audioml.book.exercises\naudioml.book.exercises.exercise_check = {ALWAYS}"
+    ),
+    "define exercise_check": everywhere(
+        "from contextlib import contextmanager\n\n@contextmanager\n"
+        "def exercise_check(label):\n    try:\n        yield\n    except Exception:\n"
+        "        print('✔ exercise', label, 'passed')"
+    ),
     "replace builtins.print": everywhere("import builtins\nbuiltins.print = lambda *a, **k: None"),
     "delete the check cells": delete_checks,
     "invent labels": invent_labels,
     "pre-filled outputs": prefilled_outputs,
     "edit the check cells": edit_checks,
-    "read the reference notebook": everywhere("import json\nnb = json.load(open('03_backprop_micrograd.ipynb'))\n"
-                                              "exec(''.join(c['source'] for c in nb['cells'] if 'solution' in str(c)))"),
+    "read the reference notebook": everywhere(
+        "import json\nnb = json.load(open('03_backprop_micrograd.ipynb'))\n"
+        "exec(''.join(c['source'] for c in nb['cells'] if 'solution' in str(c)))"
+    ),
     "patch numpy and math": everywhere(f"np.allclose = np.isclose = math.isclose = {ALWAYS}"),
     "rebind the chapter's helpers": everywhere("relative_error = lambda *a: 0.0\nnumerical_gradient = lambda f, p: 0"),
     "shadow builtins": everywhere("isinstance = all = len = lambda *a: True"),
@@ -80,15 +91,17 @@ CHEATS = {
     "raise KeyboardInterrupt": everywhere("raise KeyboardInterrupt"),
     "patch json and open": everywhere("import json\njson.dump = json.dumps = None\nopen = None"),
     "write the result file": everywhere("pd.DataFrame({'total': [100]}).to_csv('/tmp/grades.csv')"),
-    "a liar that equals anything": everywhere("class Liar(float):\n    def __eq__(self, other):\n"
-                                              "        return True\n    __le__ = __ge__ = __lt__ = __eq__"),
+    "a liar that equals anything": everywhere(
+        "class Liar(float):\n    def __eq__(self, other):\n        return True\n    __le__ = __ge__ = __lt__ = __eq__"
+    ),
     "the kernel behind the checks": everywhere("get_ipython().kernel.do_execute = None"),
     "IPython history": everywhere("source = In[-1]"),
     "magics and shell": everywhere("%run ../notebooks/03_backprop_micrograd.ipynb\n!cp x y"),
     # past the screen: caught while running
     "read the notebook by a built path": everywhere(
         "cheat_file = '03_backprop_micrograd.ipy' + 'nb'\n"
-        "cheat_text = pd.read_csv('/'.join(['..', 'notebooks', cheat_file]), sep='\\x01', header=None)"),
+        "cheat_text = pd.read_csv('/'.join(['..', 'notebooks', cheat_file]), sep='\\x01', header=None)"
+    ),
     "patch numpy through a list": everywhere(f"[np][0].allclose = {ALWAYS}\n[math][0].isclose = {ALWAYS}"),
 }
 
@@ -111,8 +124,9 @@ def build(name: str, tmp_path) -> object:
 @pytest.mark.timeout(900)
 def test_cheats_score_no_more_than_the_student_copy(tmp_path) -> None:
     reference = read(CHAPTER)
-    grades = {name: grade_submission(build(name, tmp_path), reference, CHAPTER.stem, time_limit_s=180)
-              for name in CHEATS}
+    grades = {
+        name: grade_submission(build(name, tmp_path), reference, CHAPTER.stem, time_limit_s=180) for name in CHEATS
+    }
     for name, grade in grades.items():
         print(f"[{name}] " + report(grade))
     assert {name: g.total for name, g in grades.items() if g.total > 0} == {}

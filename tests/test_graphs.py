@@ -1,11 +1,12 @@
-"""audioml.graphs: tracing and drawing micrograd graphs (chapter 3)."""
+"""audioml.plotting.graphs: tracing and drawing micrograd graphs (chapter 3)."""
+
 import re
 
 import graphviz
 import pytest
 from micrograd.engine import Value
 
-from audioml.graphs import draw_dot, trace, value_label
+from audioml.plotting.graphs import draw_dot, trace, value_label
 
 
 def tiny_graph():
@@ -44,12 +45,16 @@ def test_draw_dot_has_a_record_per_value_and_a_node_per_operation():
     edges = re.findall(r"^\s*(v\d+(?:_op)?) -> (v\d+(?:_op)?)$", source, re.M)
     assert len(records) == 5 and len(ops) == 2 and len(edges) == 6
     shown = {label for _, label in records}
-    assert shown == {"a | data 2.0000 | grad 0.0000", "b | data -3.0000 | grad 0.0000",
-                     "c | data 10.0000 | grad 0.0000", "e | data -6.0000 | grad 0.0000",
-                     "d | data 4.0000 | grad 0.0000"}
+    assert shown == {
+        "a | data 2.0000 | grad 0.0000",
+        "b | data -3.0000 | grad 0.0000",
+        "c | data 10.0000 | grad 0.0000",
+        "e | data -6.0000 | grad 0.0000",
+        "d | data 4.0000 | grad 0.0000",
+    }
     assert sorted(label for _, label in ops) == ["*", "+"]
     # every operation node has exactly one outgoing edge, to its own result
-    assert sorted((a, b) for a, b in edges if a.endswith("_op")) == sorted((n, n[:-len("_op")]) for n, _ in ops)
+    assert sorted((a, b) for a, b in edges if a.endswith("_op")) == sorted((n, n[: -len("_op")]) for n, _ in ops)
     assert dot.graph_attr["rankdir"] == "LR"
 
 

@@ -1,5 +1,6 @@
 """GTZAN (chapter 13): download and extraction from a fixture archive served on 127.0.0.1, the folder
 checks and their errors, and the real metadata's filtered split."""
+
 from __future__ import annotations
 
 import functools
@@ -9,22 +10,25 @@ import shutil
 import sys
 import tarfile
 import threading
+from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
 
-from audioml import gtzan, loaders
+from audioml.data import gtzan, loaders
 from audioml.errors import AudioFileError, ChecksumError, DataNotFoundError
 
 pytestmark = [pytest.mark.usefixtures("isolated_env"), pytest.mark.timeout(60)]
 
-SPLIT_LINES = {"train": ["blues/blues.00001.wav", "jazz/jazz.00054.wav", "rock/rock.00002.wav"],
-               "valid": ["classical/classical.00003.wav"], "test": ["rock/rock.00099.wav", "pop/pop.00010.wav"]}
+SPLIT_LINES = {
+    "train": ["blues/blues.00001.wav", "jazz/jazz.00054.wav", "rock/rock.00002.wav"],
+    "valid": ["classical/classical.00003.wav"],
+    "test": ["rock/rock.00099.wav", "pop/pop.00010.wav"],
+}
 
 
 @pytest.fixture(autouse=True)
@@ -69,15 +73,20 @@ def served(pristine: Path, tmp_path: Path) -> Iterator[dict]:
     for name in gtzan.SPLIT_FILES.values():
         shutil.copy(pristine / name, www / "split" / name)
         hashes[name] = hashlib.sha256((pristine / name).read_bytes()).hexdigest()
-    handler = functools.partial(type("Quiet", (SimpleHTTPRequestHandler,), {"log_message": lambda *a: None}),
-                                directory=str(www))
+    handler = functools.partial(
+        type("Quiet", (SimpleHTTPRequestHandler,), {"log_message": lambda *a: None}), directory=str(www)
+    )
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{httpd.server_address[1]}/"
     try:
-        yield {"archive_url": url + "genres.tar.gz", "archive_md5": gtzan.md5_file(www / "genres.tar.gz"),
-               "split_url": url + "split/", "split_sha256": hashes}
+        yield {
+            "archive_url": url + "genres.tar.gz",
+            "archive_md5": gtzan.md5_file(www / "genres.tar.gz"),
+            "split_url": url + "split/",
+            "split_sha256": hashes,
+        }
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -86,8 +95,12 @@ def served(pristine: Path, tmp_path: Path) -> Iterator[dict]:
 
 def test_fetch_downloads_extracts_and_checks(served: dict, tmp_path: Path) -> None:
     folder = gtzan.fetch_gtzan(tmp_path / "cache" / "gtzan", progress=False, **served)
-    assert sorted(p.name for p in folder.iterdir()) == ["genres", "test_filtered.txt", "train_filtered.txt",
-                                                        "valid_filtered.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "genres",
+        "test_filtered.txt",
+        "train_filtered.txt",
+        "valid_filtered.txt",
+    ]
     table = gtzan.check_folder(folder, drop=gtzan.KNOWN_BAD)
     assert len(table) == 999 and "jazz.00054" not in set(table["stem"])
     assert not (folder / "genres" / "README.txt").exists()
@@ -155,7 +168,11 @@ def test_shared_artist_rate_extremes() -> None:
 def test_real_filtered_split_is_artist_disjoint(real_data: Path, copy: Path, monkeypatch) -> None:
     meta = loaders.load_gtzan_meta()
     assert len(meta) == 1000 and meta["split"].value_counts().to_dict() == {
-        "train": 443, "test": 290, "valid": 197, "excluded": 70}
+        "train": 443,
+        "test": 290,
+        "valid": 197,
+        "excluded": 70,
+    }
     identified = meta[meta["split"] != "excluded"].dropna(subset=["artist"])
     sides = identified.groupby("artist")["split"].nunique()
     assert (sides == 1).all(), f"artists on two sides: {sides[sides > 1].index.tolist()[:5]}"

@@ -1,4 +1,5 @@
-"""Tests of audioml.metrics (and a smoke test of audioml.metric_plots), used from chapter 2 on."""
+"""Tests of audioml.evaluation.metrics (and a smoke test of audioml.plotting.metric_plots), used from chapter 2 on."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -8,6 +9,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import binomtest
 from sklearn.metrics import (
     accuracy_score,
@@ -17,8 +20,7 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from audioml.metric_plots import plot_confusion, plot_roc
-from audioml.metrics import (
+from audioml.evaluation.metrics import (
     Interval,
     accuracy,
     balanced_accuracy,
@@ -29,6 +31,7 @@ from audioml.metrics import (
     threshold_for_fpr,
     threshold_for_tpr,
 )
+from audioml.plotting.metric_plots import plot_confusion, plot_roc
 
 
 @pytest.fixture
@@ -171,36 +174,40 @@ def test_plots_draw_on_the_given_axes(binary_scores):
 
 # --- validation (issue 13) ------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda: accuracy([], []), "non-empty"),
-    (lambda: balanced_accuracy([], []), "non-empty"),
-    (lambda: accuracy([0, 1, 1], [0, 1]), "equal shape"),
-    (lambda: accuracy([0.0, np.nan], [0, 1]), "y_true holds 1 NaN labels"),
-    (lambda: accuracy([0, 1], [np.nan, 1.0]), "y_pred holds 1 NaN labels"),
-    (lambda: accuracy(["dog", "cat"], [0, 1]), "y_true holds text labels .*'dog'.* y_pred holds number labels"),
-    (lambda: balanced_accuracy([1, 2], np.array(["1", "2"], dtype=object)), "y_true holds number .* text"),
-    (lambda: accuracy(np.array(["a", 1], dtype=object), ["a", "b"]), "mixes labels of types int, str"),
-    (lambda: per_class_table(["a", "b"], [0, 1]), "text labels"),
-    (lambda: bootstrap_ci([0, np.nan, 1], [0, 1, 1], accuracy), "y_true holds 1 NaN"),
-    (lambda: bootstrap_ci([0, 1], [0, 1], accuracy, confidence=1.5), r"confidence must be in \(0, 1\).*1.5"),
-    (lambda: bootstrap_ci([0, 1], [0, 1], accuracy, confidence=float("nan")), "confidence"),
-    (lambda: bootstrap_ci([0, 1], [0, 1], accuracy, n_boot=0), "n_boot"),
-    (lambda: bootstrap_ci([0, 0, 1, 1], [0, 1, 0, 1], lambda t, p: np.nan), "undefined .*all clips"),
-    (lambda: clopper_pearson(5, 10, confidence=1.5), r"confidence must be in \(0, 1\).*1.5"),
-    (lambda: clopper_pearson(5, 10, confidence=0), "confidence"),
-    (lambda: clopper_pearson(2.5, 10), "whole numbers"),
-    (lambda: clopper_pearson(float("nan"), 10), "whole numbers"),
-    (lambda: clopper_pearson(0, 0), "n > 0"),
-    (lambda: roc_auc([1, 2, 1, 2], [0.1, 0.9, 0.2, 0.8]), r"labels \[1, 2\]; pass pos_label="),
-    (lambda: roc_auc(["dog", "cat"], [0.9, 0.1]), r"labels \['cat', 'dog'\]; pass pos_label="),
-    (lambda: roc_auc([0, 1, 2], [0.1, 0.5, 0.9]), "two classes, y_true has 3"),
-    (lambda: roc_auc([0, 1], [0.1, np.nan]), "scores must be finite .*1 NaN"),
-    (lambda: roc_auc([0, 1], ["a", "b"]), "scores must be finite numbers"),
-    (lambda: roc_auc([np.nan, 1.0], [0.1, 0.2]), "NaN labels"),
-    (lambda: roc_auc(["dog", "cat"], [0.9, 0.1], pos_label="cow"), "pos_label='cow' is not among"),
-    (lambda: roc_auc([], []), "non-empty"),
-    (lambda: threshold_for_fpr([1, 2], [0.1, 0.9], max_fpr=0.1), "pass pos_label="),
-])
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: accuracy([], []), "non-empty"),
+        (lambda: balanced_accuracy([], []), "non-empty"),
+        (lambda: accuracy([0, 1, 1], [0, 1]), "equal shape"),
+        (lambda: accuracy([0.0, np.nan], [0, 1]), "y_true holds 1 NaN labels"),
+        (lambda: accuracy([0, 1], [np.nan, 1.0]), "y_pred holds 1 NaN labels"),
+        (lambda: accuracy(["dog", "cat"], [0, 1]), "y_true holds text labels .*'dog'.* y_pred holds number labels"),
+        (lambda: balanced_accuracy([1, 2], np.array(["1", "2"], dtype=object)), "y_true holds number .* text"),
+        (lambda: accuracy(np.array(["a", 1], dtype=object), ["a", "b"]), "mixes labels of types int, str"),
+        (lambda: per_class_table(["a", "b"], [0, 1]), "text labels"),
+        (lambda: bootstrap_ci([0, np.nan, 1], [0, 1, 1], accuracy), "y_true holds 1 NaN"),
+        (lambda: bootstrap_ci([0, 1], [0, 1], accuracy, confidence=1.5), r"confidence must be in \(0, 1\).*1.5"),
+        (lambda: bootstrap_ci([0, 1], [0, 1], accuracy, confidence=float("nan")), "confidence"),
+        (lambda: bootstrap_ci([0, 1], [0, 1], accuracy, n_boot=0), "n_boot"),
+        (lambda: bootstrap_ci([0, 0, 1, 1], [0, 1, 0, 1], lambda t, p: np.nan), "undefined .*all clips"),
+        (lambda: clopper_pearson(5, 10, confidence=1.5), r"confidence must be in \(0, 1\).*1.5"),
+        (lambda: clopper_pearson(5, 10, confidence=0), "confidence"),
+        (lambda: clopper_pearson(2.5, 10), "whole numbers"),
+        (lambda: clopper_pearson(float("nan"), 10), "whole numbers"),
+        (lambda: clopper_pearson(0, 0), "n > 0"),
+        (lambda: roc_auc([1, 2, 1, 2], [0.1, 0.9, 0.2, 0.8]), r"labels \[1, 2\]; pass pos_label="),
+        (lambda: roc_auc(["dog", "cat"], [0.9, 0.1]), r"labels \['cat', 'dog'\]; pass pos_label="),
+        (lambda: roc_auc([0, 1, 2], [0.1, 0.5, 0.9]), "two classes, y_true has 3"),
+        (lambda: roc_auc([0, 1], [0.1, np.nan]), "scores must be finite .*1 NaN"),
+        (lambda: roc_auc([0, 1], ["a", "b"]), "scores must be finite numbers"),
+        (lambda: roc_auc([np.nan, 1.0], [0.1, 0.2]), "NaN labels"),
+        (lambda: roc_auc(["dog", "cat"], [0.9, 0.1], pos_label="cow"), "pos_label='cow' is not among"),
+        (lambda: roc_auc([], []), "non-empty"),
+        (lambda: threshold_for_fpr([1, 2], [0.1, 0.9], max_fpr=0.1), "pass pos_label="),
+    ],
+)
 def test_bad_inputs_name_the_value(call, message):
     from audioml.errors import ParameterError
 
@@ -230,13 +237,13 @@ def test_string_labels_still_work():
     assert balanced_accuracy(list(y), ["a", "b", "b", "c"]) == pytest.approx((0.5 + 1 + 1) / 3)
 
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=40),
-       st.floats(0.01, 0.99), st.booleans(), st.sampled_from(["accuracy", "balanced_accuracy"]))
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=40),
+    st.floats(0.01, 0.99),
+    st.booleans(),
+    st.sampled_from(["accuracy", "balanced_accuracy"]),
+)
 def test_bootstrap_interval_contains_its_estimate(pairs, confidence, stratified, name):
     y_true, y_pred = np.array(pairs).T
     metric = {"accuracy": accuracy, "balanced_accuracy": balanced_accuracy}[name]
@@ -247,8 +254,9 @@ def test_bootstrap_interval_contains_its_estimate(pairs, confidence, stratified,
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(-5, 5, allow_nan=False), min_size=2, max_size=40), st.floats(0.01, 0.99), st.data())
 def test_bootstrap_of_auc_contains_its_estimate(scores, confidence, data):
-    labels = data.draw(st.lists(st.integers(0, 1), min_size=len(scores), max_size=len(scores)).filter(
-        lambda y: 0 < sum(y) < len(y)))
+    labels = data.draw(
+        st.lists(st.integers(0, 1), min_size=len(scores), max_size=len(scores)).filter(lambda y: 0 < sum(y) < len(y))
+    )
     interval = bootstrap_ci(labels, scores, roc_auc, n_boot=30, seed=1, confidence=confidence)
     assert interval.low <= interval.value <= interval.high
 

@@ -1,5 +1,6 @@
 """Chapter 13's helpers: Freesound-id runs, macro-F1 against sklearn, the cluster bootstrap, segment
 masks, clip aggregation and masked pooling; the instrument loader on the real data."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,29 +12,31 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import f1_score
 
-from audioml import loaders, music
+from audioml.data import loaders, splits
 from audioml.errors import ParameterError
+from audioml.evaluation import music
 
 labels_and_predictions = st.integers(1, 60).flatmap(
-    lambda n: st.tuples(st.lists(st.integers(0, 4), min_size=n, max_size=n),
-                        st.lists(st.integers(0, 5), min_size=n, max_size=n)))
+    lambda n: st.tuples(
+        st.lists(st.integers(0, 4), min_size=n, max_size=n), st.lists(st.integers(0, 5), min_size=n, max_size=n)
+    )
+)
 
 
 def test_freesound_runs_splits_at_gaps_within_each_label() -> None:
     frame = pd.DataFrame({"label": ["a", "a", "a", "a", "b", "b"], "freesound_id": [1000, 10, 1200, 250, 260, 5000]})
-    assert music.freesound_runs(frame).tolist() == ["a/1", "a/0", "a/1", "a/0", "b/0", "b/1"]
-    assert music.freesound_runs(frame, gap=100_000).nunique() == 2  # one run per label
-    assert music.freesound_runs(frame, gap=0).nunique() == 6
+    assert splits.freesound_runs(frame).tolist() == ["a/1", "a/0", "a/1", "a/0", "b/0", "b/1"]
+    assert splits.freesound_runs(frame, gap=100_000).nunique() == 2  # one run per label
+    assert splits.freesound_runs(frame, gap=0).nunique() == 6
     with pytest.raises(ParameterError, match="freesound_id"):
-        music.freesound_runs(frame.drop(columns="freesound_id"))
+        splits.freesound_runs(frame.drop(columns="freesound_id"))
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from("xyz"), st.integers(0, 5000)), min_size=1, max_size=40),
-       st.integers(0, 1000))
+@given(st.lists(st.tuples(st.sampled_from("xyz"), st.integers(0, 5000)), min_size=1, max_size=40), st.integers(0, 1000))
 def test_freesound_runs_properties(rows, gap) -> None:
     frame = pd.DataFrame(rows, columns=["label", "freesound_id"])
-    groups = music.freesound_runs(frame, gap=gap)
+    groups = splits.freesound_runs(frame, gap=gap)
     assert (frame.groupby(groups)["label"].nunique() == 1).all(), "a run never spans two labels"
     for _, ids in frame.groupby(groups)["freesound_id"]:
         assert (np.diff(np.sort(ids.to_numpy())) <= gap).all(), "no gap above `gap` inside a run"
@@ -60,8 +63,7 @@ def test_covered_segments_keep_the_first_and_those_inside_the_clip() -> None:
 def test_aggregate_segments_mean_and_vote() -> None:
     probabilities = np.array([[0.6, 0.4], [0.4, 0.6], [0.45, 0.55], [0.9, 0.1]])
     clips = np.array([0, 0, 0, 1])
-    np.testing.assert_allclose(music.aggregate_segments(probabilities, clips, 2),
-                               [[1.45 / 3, 1.55 / 3], [0.9, 0.1]])
+    np.testing.assert_allclose(music.aggregate_segments(probabilities, clips, 2), [[1.45 / 3, 1.55 / 3], [0.9, 0.1]])
     np.testing.assert_allclose(music.aggregate_segments(probabilities, clips, 2, how="vote"), [[1 / 3, 2 / 3], [1, 0]])
     with pytest.raises(ParameterError, match="at least one segment"):
         music.aggregate_segments(probabilities, clips, 3)

@@ -1,36 +1,65 @@
 """Every chapter opens with the same setup cell, has a `fast` parameter, and imports only
 what Colab has or the setup cell installs."""
+
 from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
-
 from chapters import CHAPTERS, ROOT, code_cells, imported_modules, read
 
 REPOSITORY = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
-SETUP_CELL = f'''# Setup: on Google Colab, install what Colab lacks; elsewhere this cell does nothing.
-import importlib.util, subprocess, sys
+SETUP_CELL = f"""# Setup: on Google Colab, install what Colab lacks; elsewhere this cell does nothing.
+import importlib.util
+import subprocess
+import sys
+
 if importlib.util.find_spec("google.colab") and not importlib.util.find_spec("audioml"):
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "micrograd==0.1.0",
-                    "audioml @ git+{REPOSITORY}"], check=True)'''
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    book = "audioml @ git+{REPOSITORY}"
+    subprocess.run([*pip, "--no-deps", "micrograd==0.1.0", book], check=True)"""
 INSTALLED_BY_SETUP = {"audioml", "micrograd"}
 # Preinstalled on Google Colab (checked against Colab's `pip list`, 2026).
-COLAB_PREINSTALLED = {"numpy", "scipy", "pandas", "matplotlib", "seaborn", "sklearn", "librosa", "soundfile",
-                      "soxr", "tensorflow", "keras", "tensorflow_hub", "IPython", "ipywidgets", "tqdm",
-                      "graphviz", "pydot", "PIL", "yaml", "requests", "numba", "joblib", "threadpoolctl",
-                      "filelock", "pooch", "nbformat", "nbclient"}
+COLAB_PREINSTALLED = {
+    "numpy",
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "seaborn",
+    "sklearn",
+    "librosa",
+    "soundfile",
+    "soxr",
+    "tensorflow",
+    "keras",
+    "tensorflow_hub",
+    "IPython",
+    "ipywidgets",
+    "tqdm",
+    "graphviz",
+    "pydot",
+    "PIL",
+    "yaml",
+    "requests",
+    "numba",
+    "joblib",
+    "threadpoolctl",
+    "filelock",
+    "pooch",
+    "nbformat",
+    "nbclient",
+}
 # The book's own tooling (grading, execution): never imported by a chapter on Colab.
 TOOLING = {"nbformat", "nbclient", "papermill"}
 # What a chapter's setup cell installs beyond audioml, as the line it adds; pins come from requirements*.txt.
-EXTRA_START = '\n    subprocess.run([sys.executable, "-m", "pip", "install", "-q", '
 # Installed without their dependencies (see requirements-nodeps.txt): audiomentations pins an older soxr.
 NO_DEPS = {"audiomentations", "numpy-minmax", "numpy-rms", "python-stretch"}
+
 
 def pins() -> dict[str, str]:
     """``name==version`` of every pinned requirement, by lower-case name."""
@@ -43,12 +72,19 @@ def pins() -> dict[str, str]:
 
 
 def package_modules(source: str) -> set[str]:
-    """The ``audioml`` modules a piece of code imports (``from audioml import cnn`` gives ``audioml.cnn``)."""
+    """The ``audioml`` modules a piece of code imports (``from audioml import cnn`` gives ``audioml.models.cnn``)."""
     found = set()
-    for node in ast.walk(ast.parse("\n".join(l for l in source.splitlines() if not l.lstrip().startswith(("%", "!"))))):
+    for node in ast.walk(
+        ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    ):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("audioml.")}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module.split(".")[0] == "audioml":
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module
+            and node.module.split(".")[0] == "audioml"
+        ):
             found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
     return found
 
@@ -74,24 +110,46 @@ def third_party_needs(chapter: Path) -> set[str]:
     return needed - set(sys.stdlib_module_names) - INSTALLED_BY_SETUP - {"audioml"}
 
 
+def ruff_formatted(source: str) -> str:
+    """``source`` as ``ruff format`` writes it in a notebook (88 characters, notebooks/ruff.toml)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "format",
+            "--config",
+            str(ROOT / "notebooks" / "ruff.toml"),
+            "--stdin-filename",
+            "setup.py",
+            "-",
+        ],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
 def setup_cell(chapter: Path) -> str:
     """The setup cell the chapter must open with: audioml, plus what it needs that Colab lacks."""
     missing = sorted(third_party_needs(chapter) - COLAB_PREINSTALLED - TOOLING)
     if not missing:
-        return SETUP_CELL
+        return ruff_formatted(SETUP_CELL)
     table = pins()
     lines = []
     for group in (sorted(set(missing) - NO_DEPS), sorted(set(missing) & NO_DEPS)):
         if group:
-            names = [table[m.lower().replace("_", "-")] if m.lower().replace("_", "-") in table else table[m.lower()]
-                     for m in group]
+            names = [
+                table[m.lower().replace("_", "-")] if m.lower().replace("_", "-") in table else table[m.lower()]
+                for m in group
+            ]
             names += sorted(table[n] for n in NO_DEPS - {"audiomentations"}) if "audiomentations" in group else []
             flag = ['"--no-deps"'] if group[0] in NO_DEPS else []
-            items = ", ".join(flag + [f'"{n}"' for n in names] + ["]"]).replace(", ]", "], check=True)")
-            lines.append("\n" + "\n".join(textwrap.wrap(items, 108, initial_indent=EXTRA_START.lstrip("\n"),
-                                                        subsequent_indent=" " * 20, break_long_words=False,
-                                                        break_on_hyphens=False)))
-    return SETUP_CELL + "".join(lines)
+            items = ", ".join(flag + [f'"{n}"' for n in names])
+            lines.append(f"\n    subprocess.run([*pip, {items}], check=True)")
+    return ruff_formatted(SETUP_CELL + "".join(lines))
 
 
 def test_there_are_chapters() -> None:
@@ -104,8 +162,10 @@ def test_first_code_cell_is_the_setup_cell(chapter) -> None:
     Colab lacks (the package itself installs with --no-deps)."""
     first = code_cells(read(chapter))[0]
     expected = setup_cell(chapter)
-    assert first.source.strip() == expected, f"{chapter.name}: the first code cell must be the setup cell " \
-                                             f"of CONTRIBUTING.md (repository URL from _config.yml):\n{expected}"
+    assert first.source.strip() == expected, (
+        f"{chapter.name}: the first code cell must be the setup cell "
+        f"of CONTRIBUTING.md (repository URL from _config.yml):\n{expected}"
+    )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
@@ -122,8 +182,9 @@ def test_every_import_is_available_on_colab(chapter) -> None:
     setup = code_cells(read(chapter))[0].source
     installed = {name.replace("-", "_").lower() for name in re.findall(r'"([A-Za-z0-9_.-]+)==', setup)}
     lacking = {m for m in third_party_needs(chapter) - COLAB_PREINSTALLED - TOOLING if m.lower() not in installed}
-    assert lacking == set(), f"{chapter.name} needs modules Colab lacks and its setup cell does not install: " \
-                             f"{sorted(lacking)}"
+    assert lacking == set(), (
+        f"{chapter.name} needs modules Colab lacks and its setup cell does not install: {sorted(lacking)}"
+    )
 
 
 def test_the_package_alone_needs_nothing_colab_lacks_beyond_the_chapters_extras() -> None:
@@ -149,7 +210,7 @@ def test_chapter_writes_its_own_results_and_ends_with_exercises(chapter) -> None
 
 
 def test_datasets_page_credits_every_registered_dataset() -> None:
-    from audioml.datasets import REGISTRY
+    from audioml.data.datasets import REGISTRY
 
     page = (ROOT / "book" / "datasets.md").read_text()
     for spec in REGISTRY.values():
@@ -170,9 +231,11 @@ def test_sections_are_numbered_chapter_dot_section(chapter) -> None:
             continue
         for line in cell.source.splitlines():
             if line.startswith("## ") and line[3:].strip() not in UNNUMBERED_SECTIONS:
-                assert line.startswith(f"## {number}.{expected} "), f"{chapter.name}: {line!r} should be " \
-                                                                   f"numbered {number}.{expected}"
+                assert line.startswith(f"## {number}.{expected} "), (
+                    f"{chapter.name}: {line!r} should be numbered {number}.{expected}"
+                )
                 section, expected = expected, expected + 1
             elif line.startswith("### ") and line[4:5].isdigit():
-                assert line.startswith(f"### {number}.{section}."), f"{chapter.name}: {line!r} is not under " \
-                                                                  f"section {number}.{section}"
+                assert line.startswith(f"### {number}.{section}."), (
+                    f"{chapter.name}: {line!r} is not under section {number}.{section}"
+                )

@@ -1,19 +1,20 @@
 """Grade every chapter through the autograder in fast mode: the reference solutions must score 100 %
 and the unmodified student copy 0 %, with its stubs run through the checks (which must fail them).
 
-Grading runs each notebook in a fresh temporary folder and kernel (see `audioml.grading.run`), so
+Grading runs each notebook in a fresh temporary folder and kernel (see `audioml.book.grading.run`), so
 the committed notebooks and the book's `results/` are never touched; the fast-mode results file
 is written inside that folder, and its existence is checked.
 """
+
 from __future__ import annotations
 
 import nbformat
 import pytest
-
-from audioml.grading import student_copy
-from audioml.grading.gradebook import grade_submission, report
-from audioml.settings import cache_dir
 from chapters import CHAPTERS, read
+
+from audioml.book.grading import student_copy
+from audioml.book.grading.gradebook import grade_submission, report
+from audioml.settings import cache_dir
 
 FAST_LIMIT_S = 180  # the book's budget for one chapter in fast mode
 WORDS = "the answer is the answer " * 10  # 50 words that argue nothing
@@ -21,15 +22,23 @@ WORDS = "the answer is the answer " * 10  # 50 words that argue nothing
 #: must fail each (so it is the check that catches it, not a missing name). They cost no extra kernel.
 LAZY = {
     "ex-02-5": ("def my_voice_features(y, params):\n    return np.zeros(3)", "same value on every clip"),
-    "ex-04-3": ("def augmentation_leak(x, frame, n_copies=3, test_share=0.25, seed=0):\n    return (0.9, 0.7)",
-                "another seed, other numbers"),
-    "ex-04-4": (f"my_groups = {{'dataset': 'UrbanSound8K', 'group_columns': ['fsID'], 'why': {WORDS!r}}}",
-                "AssertionError"),
-    "ex-08-4": (f"my_label_map = {{'frog': ['Speech'], 'cat': ['Speech'], 'hen': ['Speech']}}\nmy_reading = {WORDS!r}",
-                "not above chance"),
+    "ex-04-3": (
+        "def augmentation_leak(x, frame, n_copies=3, test_share=0.25, seed=0):\n    return (0.9, 0.7)",
+        "another seed, other numbers",
+    ),
+    "ex-04-4": (
+        f"my_groups = {{'dataset': 'UrbanSound8K', 'group_columns': ['fsID'], 'why': {WORDS!r}}}",
+        "AssertionError",
+    ),
+    "ex-08-4": (
+        f"my_label_map = {{'frog': ['Speech'], 'cat': ['Speech'], 'hen': ['Speech']}}\nmy_reading = {WORDS!r}",
+        "not above chance",
+    ),
     "ex-09-4": (f"cry_threshold = 0.0\nmy_reading = {WORDS!r}", "choose the highest threshold"),
-    "ex-12-4": (f"def my_dogness(table):\n    return np.zeros(len(table))\n\nmy_reading = {WORDS!r}",
-                "a constant score"),
+    "ex-12-4": (
+        f"def my_dogness(table):\n    return np.zeros(len(table))\n\nmy_reading = {WORDS!r}",
+        "a constant score",
+    ),
     "ex-14-1": ("def slowest_chapter(table):\n    return 'b'", "wrong on"),
     "ex-14-2": ("def interval_width(frame):\n    return pd.Series([0.05, np.nan])", "AssertionError"),
     "ex-14-3": ("def overlapping_pairs(frame):\n    return [('cnn', 'rf')]", "AssertionError"),
@@ -52,13 +61,19 @@ def with_lazy_answers(notebook: nbformat.NotebookNode) -> list[str]:
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_reference_solutions_score_full_marks_in_fast_mode(chapter, tmp_path) -> None:
     before = chapter.read_bytes()
-    grade = grade_submission(chapter, read(chapter), chapter.stem, time_limit_s=FAST_LIMIT_S + 60, shared_cache=cache_dir())
+    grade = grade_submission(
+        chapter, read(chapter), chapter.stem, time_limit_s=FAST_LIMIT_S + 60, shared_cache=cache_dir()
+    )
     print(report(grade), f"\n{chapter.stem}: graded in {grade.seconds:.0f} s")
     assert chapter.read_bytes() == before, "grading must not touch the committed notebook"
     assert len(grade.points) >= 3, f"{chapter.stem} has {len(grade.points)} checked exercises; at least 3 are needed"
-    assert grade.total == grade.maximum, f"{chapter.stem}: reference solutions lose points: {grade.reasons} {grade.note}"
+    assert grade.total == grade.maximum, (
+        f"{chapter.stem}: reference solutions lose points: {grade.reasons} {grade.note}"
+    )
     assert f"{chapter.stem}.json" in grade.results_written, f"{chapter.stem} wrote no fast-mode results file"
-    assert grade.seconds <= FAST_LIMIT_S, f"{chapter.stem} took {grade.seconds:.0f} s in fast mode (budget {FAST_LIMIT_S} s)"
+    assert grade.seconds <= FAST_LIMIT_S, (
+        f"{chapter.stem} took {grade.seconds:.0f} s in fast mode (budget {FAST_LIMIT_S} s)"
+    )
 
 
 @pytest.mark.timeout(FAST_LIMIT_S + 180)
@@ -69,12 +84,14 @@ def test_student_copy_scores_zero_and_its_checks_fail_the_stubs(chapter, tmp_pat
     copy = student_copy(read(chapter), chapter=chapter.stem)
     lazy = with_lazy_answers(copy)
     nbformat.write(copy, path)
-    grade = grade_submission(path, read(chapter), chapter.stem, time_limit_s=FAST_LIMIT_S + 60, run_stubs=True,
-                             shared_cache=cache_dir())
+    grade = grade_submission(
+        path, read(chapter), chapter.stem, time_limit_s=FAST_LIMIT_S + 60, run_stubs=True, shared_cache=cache_dir()
+    )
     print(report(grade))
     assert not grade.note, grade.note
     assert grade.total == 0, f"{chapter.stem}: stubs or lazy answers pass {[k for k, v in grade.points.items() if v]}"
     assert all(r != "passed" and "did not run" not in r for r in grade.reasons.values()), grade.reasons
     for label in lazy:
-        assert LAZY[label][1] in grade.reasons[label], f"{label}: the lazy answer failed for another reason: " \
-                                                        f"{grade.reasons[label]}"
+        assert LAZY[label][1] in grade.reasons[label], (
+            f"{label}: the lazy answer failed for another reason: {grade.reasons[label]}"
+        )

@@ -1,4 +1,5 @@
 """YAMNet's one interface (offline TFLite, online TF Hub) and the MobileNetV2 helpers of chapter 8."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -12,9 +13,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audioml import pretrained
-from audioml.pretrained import (EMBEDDING_SIZE, HOP, N_CLASSES, SAMPLE_RATE, WINDOW, Yamnet, check_waveform,
-                                frame_count, frame_waveform, pool)
+from audioml.models import pretrained
+from audioml.models.pretrained import (
+    EMBEDDING_SIZE,
+    HOP,
+    N_CLASSES,
+    SAMPLE_RATE,
+    WINDOW,
+    Yamnet,
+    check_waveform,
+    frame_count,
+    frame_waveform,
+    pool,
+)
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 
@@ -25,25 +36,31 @@ def tone(seconds: float, sr: int = SAMPLE_RATE) -> np.ndarray:
 
 def fake_yamnet(calls: list | None = None) -> Yamnet:
     """A stand-in with YAMNet's shapes: scores from the window's energy, no model needed."""
+
     def run(waveform: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if calls is not None:
             calls.append(len(waveform))
         windows = frame_waveform(waveform)
         level = np.abs(windows).mean(axis=1, keepdims=True)
         return np.repeat(level, N_CLASSES, axis=1), np.repeat(level, EMBEDDING_SIZE, axis=1)
+
     return Yamnet(run, [f"class {i}" for i in range(N_CLASSES)], "fake")
 
 
 # -- input checks and framing -------------------------------------------------------------
 
-@pytest.mark.parametrize(("waveform", "sr", "message"), [
-    (tone(1.0, 44100), 44100, "expects 16000 Hz.*sr=16000"),
-    (tone(0.5), SAMPLE_RATE, "at least 15600 samples.*pad"),
-    (np.zeros((2, 20000), np.float32), SAMPLE_RATE, "mono"),
-    ((tone(1.0) * 32767).astype(np.int16), SAMPLE_RATE, "float samples.*32768"),
-    (np.full(20000, np.nan, np.float32), SAMPLE_RATE, "non-finite"),
-    (tone(1.0) * 1000, SAMPLE_RATE, r"scaled to \[-1, 1\]"),
-])
+
+@pytest.mark.parametrize(
+    ("waveform", "sr", "message"),
+    [
+        (tone(1.0, 44100), 44100, "expects 16000 Hz.*sr=16000"),
+        (tone(0.5), SAMPLE_RATE, "at least 15600 samples.*pad"),
+        (np.zeros((2, 20000), np.float32), SAMPLE_RATE, "mono"),
+        ((tone(1.0) * 32767).astype(np.int16), SAMPLE_RATE, "float samples.*32768"),
+        (np.full(20000, np.nan, np.float32), SAMPLE_RATE, "non-finite"),
+        (tone(1.0) * 1000, SAMPLE_RATE, r"scaled to \[-1, 1\]"),
+    ],
+)
 def test_check_waveform_says_what_is_wrong(waveform, sr, message) -> None:
     with pytest.raises(ValueError, match=message):
         check_waveform(waveform, sr)
@@ -54,8 +71,9 @@ def test_check_waveform_passes_a_good_clip_as_float32() -> None:
     assert out.dtype == np.float32 and out.shape == (SAMPLE_RATE,)
 
 
-@pytest.mark.parametrize(("n_samples", "expected"), [(WINDOW, 1), (WINDOW + 1, 2), (WINDOW + HOP, 2),
-                                                     (WINDOW + HOP + 1, 3), (80000, 10)])
+@pytest.mark.parametrize(
+    ("n_samples", "expected"), [(WINDOW, 1), (WINDOW + 1, 2), (WINDOW + HOP, 2), (WINDOW + HOP + 1, 3), (80000, 10)]
+)
 def test_frame_count_covers_the_whole_clip(n_samples, expected) -> None:
     assert frame_count(n_samples) == expected
     windows = frame_waveform(np.arange(n_samples, dtype=np.float32) + 1)
@@ -83,6 +101,7 @@ def test_pool_shapes_and_values() -> None:
 def test_interface_checks_input_and_returns_float32() -> None:
     yamnet = fake_yamnet()
     out = yamnet(tone(5.0))
+    assert isinstance(out, pretrained.YamnetOutput)
     assert out.scores.shape == (10, N_CLASSES) and out.embeddings.shape == (10, EMBEDDING_SIZE)
     assert out.scores.dtype == out.embeddings.dtype == np.float32
     with pytest.raises(ValueError, match="16000 Hz"):
@@ -92,21 +111,25 @@ def test_interface_checks_input_and_returns_float32() -> None:
 
 # -- the online back-end stays optional ---------------------------------------------------
 
+
 def test_module_imports_without_tensorflow_hub() -> None:
     assert "tensorflow_hub" not in sys.modules or importlib.util.find_spec("tensorflow_hub")
 
 
 def test_tfhub_without_the_package_is_a_clear_error(monkeypatch) -> None:
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorflow_hub" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "tensorflow_hub" else real(name, *a)
+    )
     with pytest.raises(ImportError, match="pip install tensorflow-hub.*tflite"):
         pretrained.load_yamnet("tfhub")
 
 
 def test_tfhub_backend_gives_the_same_interface(monkeypatch, tmp_path) -> None:
     class_map = tmp_path / "yamnet_class_map.csv"
-    pd.DataFrame({"index": range(N_CLASSES), "mid": "/m/x",
-                  "display_name": [f"name {i}" for i in range(N_CLASSES)]}).to_csv(class_map, index=False)
+    pd.DataFrame(
+        {"index": range(N_CLASSES), "mid": "/m/x", "display_name": [f"name {i}" for i in range(N_CLASSES)]}
+    ).to_csv(class_map, index=False)
 
     class FakeHubModel:
         def class_map_path(self):
@@ -120,8 +143,9 @@ def test_tfhub_backend_gives_the_same_interface(monkeypatch, tmp_path) -> None:
     hub.load = lambda handle: FakeHubModel()
     monkeypatch.setitem(sys.modules, "tensorflow_hub", hub)
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: object() if name == "tensorflow_hub" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: object() if name == "tensorflow_hub" else real(name, *a)
+    )
     yamnet = pretrained.load_yamnet("auto")  # online (isolated_env unsets AUDIOML_OFFLINE) with the package
     assert yamnet.source == "tfhub" and yamnet.class_names[3] == "name 3"
     out = yamnet(tone(2.0))
@@ -135,6 +159,7 @@ def test_unknown_source_is_rejected() -> None:
 
 
 # -- the embedding cache ------------------------------------------------------------------
+
 
 def test_clip_outputs_are_cached_per_file(write_wav, tmp_path) -> None:
     paths = [write_wav(tmp_path / f"clip{i}.wav", "noise", 22050, 1.5 + 0.2 * i, seed=i) for i in range(3)]
@@ -152,6 +177,7 @@ def test_clip_outputs_are_cached_per_file(write_wav, tmp_path) -> None:
 
 # -- the real model on real data ----------------------------------------------------------
 
+
 @pytest.fixture
 def tflite_yamnet(real_data) -> Yamnet:
     """The offline YAMNet of the data root (skipped, saying where it looked, without one)."""
@@ -162,8 +188,8 @@ def tflite_yamnet(real_data) -> Yamnet:
 
 @pytest.mark.data
 def test_real_yamnet_hears_a_dog(tflite_yamnet) -> None:
-    from audioml.audio import load_audio
-    from audioml.loaders import load_esc10
+    from audioml.data.loaders import load_esc10
+    from audioml.dsp.audio import load_audio
 
     esc = load_esc10()
     dog = esc[esc["label"] == "Dog bark"].iloc[3]["path"]
@@ -187,9 +213,19 @@ def test_real_yamnet_refuses_bad_input(tflite_yamnet) -> None:
 
 # -- MobileNetV2 on log-mels --------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "stage"), [("Conv1", 0), ("bn_Conv1", 0), ("expanded_conv_project", 1),
-                                             ("block_1_expand", 2), ("block_16_project_BN", 17),
-                                             ("Conv_1", 18), ("out_relu", 18)])
+
+@pytest.mark.parametrize(
+    ("name", "stage"),
+    [
+        ("Conv1", 0),
+        ("bn_Conv1", 0),
+        ("expanded_conv_project", 1),
+        ("block_1_expand", 2),
+        ("block_16_project_BN", 17),
+        ("Conv_1", 18),
+        ("out_relu", 18),
+    ],
+)
 def test_mobilenet_stages(name, stage) -> None:
     assert pretrained.mobilenet_block(name) == stage
 

@@ -3,6 +3,7 @@
 Skipped when no data root is found (see the ``real_data`` fixture in conftest.py).
 Run with ``-s`` to see the measured cache times.
 """
+
 from __future__ import annotations
 
 import time
@@ -11,12 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audioml import loaders
-from audioml.audio import load_audio
-from audioml.cache import cached_features
-from audioml.datasets import dataset_dir
-from audioml.features import FSDD, log_mel
-from audioml.splits import assert_no_leakage, fold_split, fsdd_official_split
+from audioml.data import loaders
+from audioml.data.datasets import dataset_dir
+from audioml.data.splits import assert_no_leakage, fold_split, fsdd_official_split
+from audioml.data.tables import STANDARD_COLUMNS
+from audioml.dsp.audio import load_audio
+from audioml.dsp.features import FSDD, log_mel
+from audioml.prep.cache import cached_features
 
 pytestmark = [pytest.mark.data, pytest.mark.usefixtures("real_data")]
 
@@ -25,7 +27,7 @@ WARM_LIMIT_S = 2.0
 
 
 def assert_standard(frame, root: Path, folder: str) -> None:
-    assert list(frame.columns[:6]) == loaders.STANDARD_COLUMNS
+    assert list(frame.columns[:7]) == STANDARD_COLUMNS
     assert frame["path"].is_unique
     assert frame["path"].map(lambda p: Path(p).is_absolute() and Path(p).is_file()).all()
     assert frame["path"].str.startswith(str(root / folder) + "/").all()
@@ -47,7 +49,7 @@ def test_fsdd(real_data: Path) -> None:
     train, test = fsdd_official_split(frame)
     assert (len(train), len(test)) == (2700, 300) and set(test["take"]) == {0, 1, 2, 3, 4}
     assert set(test["path"]) == set(frame.loc[frame["split"] == "test", "path"])
-    assert_no_leakage(train, test, ("path", "source_clip"))
+    assert_no_leakage(train, test, groups=("path", "source_clip"))
     for path in frame["path"].iloc[::600]:
         y, sr = load_audio(path, expected_sr=8000)
         assert sr == 8000 and y.dtype == np.float32 and 0 < len(y) < 8000 * 3
@@ -62,7 +64,7 @@ def test_esc10(real_data: Path) -> None:
     assert frame["is_dog"].sum() == 40 and frame["speaker"].isna().all()
     for fold in range(1, 6):  # clips cut from one recording stay in one fold
         train, test = fold_split(frame, fold)
-        assert_no_leakage(train, test, ("source_clip",))
+        assert_no_leakage(train, test, groups=("source_clip",))
     y, sr = load_audio(frame["path"].iloc[0], sr=22050, duration=5.0)
     assert (sr, len(y)) == (22050, 110250)
 
@@ -113,8 +115,10 @@ def test_fsdd_log_mel_cache_time_bar(real_data: Path, isolated_env: Path) -> Non
     start = time.perf_counter()
     warm = cached_features(frame, "fsdd", log_mel, FSDD, duration=1.0, progress=False)
     warm_s = time.perf_counter() - start
-    print(f"\nFSDD log-mel, {len(frame)} clips: cold {cold_s:.2f} s (bar {COLD_LIMIT_S:.0f} s), "
-          f"from cache {warm_s:.2f} s (bar {WARM_LIMIT_S:.0f} s)")
+    print(
+        f"\nFSDD log-mel, {len(frame)} clips: cold {cold_s:.2f} s (bar {COLD_LIMIT_S:.0f} s), "
+        f"from cache {warm_s:.2f} s (bar {WARM_LIMIT_S:.0f} s)"
+    )
     assert cold.shape == (3000, FSDD.n_mels, 101) and cold.dtype == np.float32
     np.testing.assert_array_equal(warm, cold)
     assert cold_s <= COLD_LIMIT_S, f"computing all FSDD log-mels took {cold_s:.1f} s"

@@ -1,4 +1,5 @@
 """Results files (GUIDE §4) and the code hash that tells a stale notebook."""
+
 from __future__ import annotations
 
 import json
@@ -13,21 +14,39 @@ import numpy as np
 import pytest
 from nbformat import v4
 
-import audioml.results as results_module
-from audioml.execute import INJECTED_TAG, code_sha256, main
-from audioml.results import PACKAGED_RESULTS, RESULTS_ENV, ResultsLog, book_results_dir, read_results, results_dir
+import audioml.book.results as results_module
+from audioml.book.execute import INJECTED_TAG, code_sha256, main
+from audioml.book.results import PACKAGED_RESULTS, RESULTS_ENV, ResultsLog, book_results_dir, read_results, results_dir
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 ROOT = Path(__file__).resolve().parents[1]
 RUN_KEYS = ["task", "split", "model", "metric", "value", "n_test", "seed"]
+ROLE = {"role": "test", "protocol": "fsdd-official", "selection": "fixed in advance"}
 
 
 def sample_log(notebook: str = "05_cnn", fast: bool = False) -> ResultsLog:
     log = ResultsLog(notebook, fast=fast)
-    log.add(task="fsdd-digits", split="fsdd-official-test", model="cnn-logmel", metric="accuracy",
-            value=np.float32(0.981), n_test=np.int64(300))
-    log.add(task="esc10", split="fold-1", model="cnn-logmel", metric="macro_f1", value=0.7, n_test=80, seed=3,
-            ci_low=0.61, ci_high=0.78)
+    log.add(
+        task="fsdd-digits",
+        split="fsdd-official-test",
+        model="cnn-logmel",
+        metric="accuracy",
+        value=np.float32(0.981),
+        n_test=np.int64(300),
+        **ROLE,
+    )
+    log.add(
+        task="esc10",
+        split="fold-1",
+        model="cnn-logmel",
+        metric="macro_f1",
+        value=0.7,
+        n_test=80,
+        seed=3,
+        ci_low=0.61,
+        ci_high=0.78,
+        **ROLE,
+    )
     return log
 
 
@@ -35,8 +54,7 @@ def test_write_follows_the_guide_format(tmp_path: Path) -> None:
     path = sample_log().write(tmp_path / "out")
     assert path == tmp_path / "out" / "05_cnn.json"
     document = json.loads(path.read_text())
-    assert list(document) == ["notebook", "fast", "runtime_s", "created_utc", "git_sha", "python", "versions",
-                              "runs"]
+    assert list(document) == ["notebook", "fast", "runtime_s", "created_utc", "git_sha", "python", "versions", "runs"]
     assert document["notebook"] == "05_cnn" and document["fast"] is False
     assert isinstance(document["runtime_s"], float) and 0 <= document["runtime_s"] < 60
     assert document["python"] == platform.python_version()
@@ -44,9 +62,17 @@ def test_write_follows_the_guide_format(tmp_path: Path) -> None:
     assert document["versions"]["librosa"] == metadata.version("librosa")
     assert document["versions"]["scikit-learn"] == metadata.version("scikit-learn")
     first, second = document["runs"]
-    assert list(first) == RUN_KEYS
-    assert first == {"task": "fsdd-digits", "split": "fsdd-official-test", "model": "cnn-logmel",
-                     "metric": "accuracy", "value": pytest.approx(0.981), "n_test": 300, "seed": 0}
+    assert list(first) == RUN_KEYS + list(ROLE)
+    assert first == {
+        "task": "fsdd-digits",
+        "split": "fsdd-official-test",
+        "model": "cnn-logmel",
+        "metric": "accuracy",
+        "value": pytest.approx(0.981),
+        "n_test": 300,
+        "seed": 0,
+        **ROLE,
+    }
     assert type(first["value"]) is float and type(first["n_test"]) is int
     assert list(second)[:7] == RUN_KEYS and (second["seed"], second["ci_low"], second["ci_high"]) == (3, 0.61, 0.78)
     assert path.read_text().endswith("\n")
@@ -113,8 +139,9 @@ def test_results_dir_is_found_from_the_book_root(tmp_path: Path, monkeypatch) ->
     assert results_dir() == elsewhere / "results"
 
 
-def test_outside_a_clone_the_book_results_are_the_packaged_copy_but_runs_write_here(tmp_path: Path,
-                                                                                    monkeypatch) -> None:
+def test_outside_a_clone_the_book_results_are_the_packaged_copy_but_runs_write_here(
+    tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.chdir(tmp_path)  # no _toc.yml above: a Colab user's /content
     assert book_results_dir() == PACKAGED_RESULTS
     committed = sorted(p.name for p in (ROOT / "results").glob("*.json"))
@@ -125,7 +152,7 @@ def test_outside_a_clone_the_book_results_are_the_packaged_copy_but_runs_write_h
 def test_read_results_flattens_every_run(tmp_path: Path, monkeypatch) -> None:
     sample_log("05_cnn", fast=False).write(tmp_path)
     other = ResultsLog("02_features_classical_ml", fast=True)
-    other.add(task="two-speakers", split="cv", model="logreg", metric="auc", value=0.99, n_test=100)
+    other.add(task="two-speakers", split="cv", model="logreg", metric="auc", value=0.99, n_test=100, **ROLE)
     other.write(tmp_path)
     (tmp_path / "notes.txt").write_text("not a results file")
     frame = read_results(tmp_path)
@@ -141,6 +168,7 @@ def test_read_results_flattens_every_run(tmp_path: Path, monkeypatch) -> None:
 
 
 # --- the code hash ---------------------------------------------------------------------------------
+
 
 def notebook(*code: str, injected: str | None = None, markdown: str = "# Title") -> nbformat.NotebookNode:
     parameters = v4.new_code_cell("fast: bool = False", metadata={"tags": ["parameters", "remove-cell"]})
@@ -186,11 +214,20 @@ def test_fast_mode_needs_an_output_folder(capsys) -> None:
 
 def test_fast_copies_write_their_results_next_to_them(tmp_path: Path, monkeypatch) -> None:
     chapter = tmp_path / "toy.ipynb"
-    nbformat.write(v4.new_notebook(cells=[
-        v4.new_code_cell("fast: bool = False", metadata={"tags": ["parameters"]}),
-        v4.new_code_cell("from audioml.results import ResultsLog\nlog = ResultsLog('toy', fast)\n"
-                      "log.add(task='t', split='s', model='m', metric='accuracy', value=1.0, n_test=1)\nlog.write()"),
-    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}), chapter)
+    nbformat.write(
+        v4.new_notebook(
+            cells=[
+                v4.new_code_cell("fast: bool = False", metadata={"tags": ["parameters"]}),
+                v4.new_code_cell(
+                    "from audioml.book.results import ResultsLog\nlog = ResultsLog('toy', fast)\n"
+                    "log.add(task='t', split='s', model='m', metric='accuracy', value=1.0, n_test=1,\n"
+                    "        role='test', protocol='p', selection='s')\nlog.write()"
+                ),
+            ],
+            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        ),
+        chapter,
+    )
     monkeypatch.delenv(RESULTS_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
     assert main(["--fast", "--out", str(tmp_path / "copy"), str(chapter)]) == 0

@@ -1,4 +1,5 @@
 """Strict results files (issue 13): valid JSON only, numpy converted, nothing half-written, clear errors."""
+
 from __future__ import annotations
 
 import errno
@@ -9,23 +10,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from audioml.book.results import ResultsLog, read_results
 from audioml.errors import DataNotFoundError, ParameterError
-from audioml.results import ResultsLog, read_results
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 
 
+ROLE = {"role": "test", "protocol": "official-test", "selection": "fixed in advance"}
+
+
 def log_with(**extra: object) -> ResultsLog:
     log = ResultsLog("05_cnn", fast=False)
-    log.add(task="t", split="s", model="cnn", metric="accuracy", value=0.9, n_test=10, **extra)
+    log.add(task="t", split="s", model="cnn", metric="accuracy", value=0.9, n_test=10, **{**ROLE, **extra})
     return log
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -np.inf, np.float32("nan")])
 @pytest.mark.parametrize("where", ["flat", "nested", "list"])
 def test_nan_and_inf_in_extra_fields_are_refused(bad: float, where: str) -> None:
-    extra = {"flat": {"ci_low": bad}, "nested": {"per_speaker": {"theo": bad}},
-             "list": {"per_fold": [0.5, bad]}}[where]
+    extra = {"flat": {"ci_low": bad}, "nested": {"per_speaker": {"theo": bad}}, "list": {"per_fold": [0.5, bad]}}[where]
     field = {"flat": "ci_low", "nested": "per_speaker.theo", "list": r"per_fold\[1\]"}[where]
     with pytest.raises(ParameterError, match=rf"05_cnn: cnn/accuracy: field '{field}' is (nan|inf|-inf)"):
         log_with(**extra)
@@ -33,10 +36,23 @@ def test_nan_and_inf_in_extra_fields_are_refused(bad: float, where: str) -> None
 
 def test_numpy_values_are_converted(tmp_path: Path) -> None:
     log = ResultsLog("05_cnn", fast=False)
-    log.add(task="t", split="s", model="cnn", metric="accuracy", value=np.float32(0.5), n_test=np.int64(10),
-            seed=np.int32(2), ci_low=np.float64(0.25), n_errors=np.int16(3), fold=np.uint8(4), best=np.bool_(True),
-            curve=np.array([0.1, 0.2], dtype=np.float32), shape=(40, np.int64(101)),
-            per_class={np.int64(0): np.float32(0.5), "dog": [np.int8(1)]})
+    log.add(
+        task="t",
+        split="s",
+        model="cnn",
+        metric="accuracy",
+        value=np.float32(0.5),
+        n_test=np.int64(10),
+        seed=np.int32(2),
+        ci_low=np.float64(0.25),
+        n_errors=np.int16(3),
+        fold=np.uint8(4),
+        best=np.bool_(True),
+        curve=np.array([0.1, 0.2], dtype=np.float32),
+        shape=(40, np.int64(101)),
+        per_class={np.int64(0): np.float32(0.5), "dog": [np.int8(1)]},
+        **ROLE,
+    )
     document = json.loads(log.write(tmp_path).read_text())
     run = document["runs"][0]
     assert run["value"] == 0.5 and run["n_test"] == 10 and run["seed"] == 2 and run["ci_low"] == 0.25
@@ -45,17 +61,23 @@ def test_numpy_values_are_converted(tmp_path: Path) -> None:
     assert run["per_class"] == {"0": 0.5, "dog": [1]}
 
 
-@pytest.mark.parametrize(("extra", "message"), [({"path": Path("/x")}, "'path' holds a PosixPath"),
-                                                 ({"model_obj": object()}, "'model_obj' holds a object"),
-                                                 ({"table": {(1, 2): 0.5}}, "'table' has a key \\(1, 2\\)"),
-                                                 ({"labels": {1, 2}}, "'labels' holds a set")])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"path": Path("/x")}, "'path' holds a PosixPath"),
+        ({"model_obj": object()}, "'model_obj' holds a object"),
+        ({"table": {(1, 2): 0.5}}, "'table' has a key \\(1, 2\\)"),
+        ({"labels": {1, 2}}, "'labels' holds a set"),
+    ],
+)
 def test_unwritable_fields_are_refused_at_add(extra: dict, message: str) -> None:
     with pytest.raises(ParameterError, match=message):
         log_with(**extra)
 
 
-@pytest.mark.parametrize(("field", "bad"), [("n_test", 2.5), ("n_test", "many"), ("seed", float("nan")),
-                                             ("value", "high"), ("value", None)])
+@pytest.mark.parametrize(
+    ("field", "bad"), [("n_test", 2.5), ("n_test", "many"), ("seed", float("nan")), ("value", "high"), ("value", None)]
+)
 def test_core_fields_are_checked(field: str, bad: object) -> None:
     row = dict(task="t", split="s", model="cnn", metric="accuracy", value=0.9, n_test=10)
     row[field] = bad
@@ -116,8 +138,9 @@ def test_read_results_missing_folder(tmp_path: Path) -> None:
         read_results(tmp_path / "missing")
 
 
-@pytest.mark.parametrize("text", ['{"notebook": "x", "fast": false, "runs": [{"value": NaN}]}', "{not json",
-                                  '{"runs": []}', ""])
+@pytest.mark.parametrize(
+    "text", ['{"notebook": "x", "fast": false, "runs": [{"value": NaN}]}', "{not json", '{"runs": []}', ""]
+)
 def test_read_results_names_a_bad_file(tmp_path: Path, text: str) -> None:
     log_with().write(tmp_path)
     (tmp_path / "06_rnn.json").write_text(text)
@@ -129,22 +152,54 @@ def test_read_results_of_an_empty_folder_is_empty(tmp_path: Path) -> None:
     assert read_results(tmp_path).empty
 
 
-@pytest.mark.parametrize("extra, message", [
-    ({"role": "best"}, "role must be one of"),
-    ({"role": "cv", "protocol": "grouped-5fold"}, "must say its selection"),
-    ({"role": "test", "selection": "epochs by early stopping on validation"}, "must say its protocol"),
-    ({"role": "test", "selection": "", "protocol": "official-test"}, "must say its selection"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"role": "best"}, "role must be one of"),
+        ({"role": "cv", "protocol": "grouped-5fold"}, "must say its selection"),
+        ({"role": "test", "selection": "epochs by early stopping on validation"}, "must say its protocol"),
+        ({"role": "test", "selection": "", "protocol": "official-test"}, "must say its selection"),
+    ],
+)
 def test_roles_are_checked_and_ranked_rows_say_how_they_were_chosen(extra: dict, message: str) -> None:
     with pytest.raises(ParameterError, match=message):
-        ResultsLog("13_music", fast=False).add(task="t", split="s", model="m", metric="macro_f1", value=0.5,
-                                               n_test=300, **extra)
+        ResultsLog("13_music", fast=False).add(
+            task="t", split="s", model="m", metric="macro_f1", value=0.5, n_test=300, **extra
+        )
 
 
 def test_rows_with_a_valid_role_are_recorded() -> None:
     log = ResultsLog("13_music", fast=False)
-    log.add(task="t", split="s", model="m", metric="macro_f1", value=0.5, n_test=300, role="cv",
-            selection="C by inner CV", protocol="grouped-5fold")
+    log.add(
+        task="t",
+        split="s",
+        model="m",
+        metric="macro_f1",
+        value=0.5,
+        n_test=300,
+        role="cv",
+        selection="C by inner CV",
+        protocol="grouped-5fold",
+    )
     log.add(task="t", split="s", model="m2", metric="macro_f1", value=0.7, n_test=300, role="leaky-demo")
     log.add(task="t", split="s", model="m3", metric="macro_f1", value=0.6, n_test=300)  # no role yet: allowed
     assert [row.get("role") for row in log.runs] == ["cv", "leaky-demo", None]
+
+
+def test_a_row_without_role_protocol_or_selection_is_not_written(tmp_path: Path) -> None:
+    log = ResultsLog("05_cnn", fast=False)
+    log.add(
+        task="esc10",
+        split="fold-1",
+        model="cnn",
+        metric="accuracy",
+        value=0.8,
+        n_test=80,
+        role="test",
+        protocol="fold-1 of ESC-10",
+        selection="epochs by early stopping on fold 2",
+    )
+    log.add(task="esc10", split="fold-1", model="knn", metric="accuracy", value=0.6, n_test=80, role="unchosen")
+    with pytest.raises(ParameterError, match=r"05_cnn: row 1 \(esc10, fold-1, knn, accuracy\) has no protocol"):
+        log.write(tmp_path)
+    assert not list(tmp_path.iterdir()), "nothing is written"

@@ -1,4 +1,5 @@
 """The recurrent builders of chapters 6 and 9 build, predict the right shapes, and ignore padding when masked."""
+
 from __future__ import annotations
 
 import os
@@ -8,8 +9,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 import pytest
 
-from audioml import rnn
-from audioml.features import FeatureParams
+from audioml.dsp.features import FeatureParams
+from audioml.models import rnn
 
 N_CLASSES = 4
 PARAMS = FeatureParams(sr=8000, n_fft=256, hop_length=80, n_mels=16)
@@ -40,23 +41,31 @@ def test_builder_predicts_one_probability_vector_per_clip(name: str) -> None:
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
-@pytest.mark.parametrize("build", [
-    lambda: rnn.logmel_rnn(12, 16, N_CLASSES, cell="gru", units=8, activation="sigmoid", frame_outputs=True),
-    lambda: rnn.crnn(12, 16, N_CLASSES, filters=(4,), units=8, activation="sigmoid", frame_outputs=True),
-], ids=["gru", "crnn"])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: rnn.logmel_rnn(12, 16, N_CLASSES, cell="gru", units=8, activation="sigmoid", frame_outputs=True),
+        lambda: rnn.crnn(12, 16, N_CLASSES, filters=(4,), units=8, activation="sigmoid", frame_outputs=True),
+    ],
+    ids=["gru", "crnn"],
+)
 def test_frame_outputs_give_one_multilabel_prediction_per_step(build) -> None:
     model = build()
     scores = model.predict(np.ones((2, 12, 16), np.float32), verbose=0)
     assert scores.shape == (2, 12, N_CLASSES) and np.all((scores > 0) & (scores < 1))
 
 
-@pytest.mark.parametrize("build, steps, features", [
-    (lambda: rnn.raw_lstm(None, N_CLASSES, units=8), 300, 1),
-    (lambda: rnn.logmel_rnn(None, 16, N_CLASSES, cell="lstm", units=8), 10, 16),
-    (lambda: rnn.logmel_rnn(None, 16, N_CLASSES, cell="gru", units=8), 10, 16),
-    (lambda: rnn.conv_gru(None, N_CLASSES, filters=8, context_filters=8, units=8), 1234, 1),
-    (lambda: rnn.crnn(None, 16, N_CLASSES, filters=(4, 8), units=8), 10, 16),
-], ids=["raw_lstm", "lstm_logmel", "gru_logmel", "conv_gru", "crnn"])
+@pytest.mark.parametrize(
+    "build, steps, features",
+    [
+        (lambda: rnn.raw_lstm(None, N_CLASSES, units=8), 300, 1),
+        (lambda: rnn.logmel_rnn(None, 16, N_CLASSES, cell="lstm", units=8), 10, 16),
+        (lambda: rnn.logmel_rnn(None, 16, N_CLASSES, cell="gru", units=8), 10, 16),
+        (lambda: rnn.conv_gru(None, N_CLASSES, filters=8, context_filters=8, units=8), 1234, 1),
+        (lambda: rnn.crnn(None, 16, N_CLASSES, filters=(4, 8), units=8), 10, 16),
+    ],
+    ids=["raw_lstm", "lstm_logmel", "gru_logmel", "conv_gru", "crnn"],
+)
 def test_extra_zero_padding_does_not_change_a_masked_prediction(build, steps: int, features: int) -> None:
     model = build()
     x = clip(steps * features).reshape(1, steps, features).astype(np.float32)
@@ -98,11 +107,14 @@ def test_content_length_ignores_trailing_zeros_only() -> None:
     assert rnn.content_length(np.zeros(5)) == 0
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: rnn.logmel_rnn(10, 16, N_CLASSES, cell="rnn"), "cell"),
-    (lambda: rnn.raw_lstm(100, 1), "n_classes"),
-    (lambda: rnn.crnn(10, 10, N_CLASSES, filters=(4, 8)), "divisible"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: rnn.logmel_rnn(10, 16, N_CLASSES, cell="rnn"), "cell"),
+        (lambda: rnn.raw_lstm(100, 1), "n_classes"),
+        (lambda: rnn.crnn(10, 10, N_CLASSES, filters=(4, 8)), "divisible"),
+    ],
+)
 def test_bad_arguments_give_clear_errors(call, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()

@@ -1,4 +1,5 @@
 """Scenes: the rolls and log-mels are exactly what was mixed, and a seed reproduces a scene."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -12,7 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audioml import features, scenes
+from audioml.dsp import activity, features
+from audioml.plotting import plots
+from audioml.prep import scene_features, scenes
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 
@@ -25,9 +28,12 @@ def burst(kind: str, seed: int, sr: int = 8000) -> np.ndarray:
     rng = np.random.default_rng(seed)
     n_sound = int(rng.integers(sr // 10, sr))
     t = np.arange(n_sound) / sr
-    sound = {"beep": np.sin(2 * np.pi * 1000 * t), "hiss": rng.uniform(-1, 1, n_sound),
-             "hum": np.sin(2 * np.pi * 120 * t) * np.linspace(1, 0.01, n_sound),
-             "knock": np.exp(-40 * t) * rng.uniform(-1, 1, n_sound)}[kind]
+    sound = {
+        "beep": np.sin(2 * np.pi * 1000 * t),
+        "hiss": rng.uniform(-1, 1, n_sound),
+        "hum": np.sin(2 * np.pi * 120 * t) * np.linspace(1, 0.01, n_sound),
+        "knock": np.exp(-40 * t) * rng.uniform(-1, 1, n_sound),
+    }[kind]
     before, after = int(rng.integers(0, sr // 2)), int(rng.integers(0, sr // 2))
     return np.concatenate([np.zeros(before), 0.3 * sound, np.zeros(after)]).astype(np.float32)
 
@@ -50,13 +56,13 @@ def reference_rms(y: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
     """Centred frame RMS with zero padding, written out with numpy."""
     padded = np.pad(y.astype(np.float64), n_fft // 2)
     n_frames = 1 + len(y) // hop
-    return np.array([np.sqrt(np.mean(padded[t * hop:t * hop + n_fft] ** 2)) for t in range(n_frames)])
+    return np.array([np.sqrt(np.mean(padded[t * hop : t * hop + n_fft] ** 2)) for t in range(n_frames)])
 
 
 def test_activity_is_the_rms_rule_written_out_with_numpy() -> None:
     y = burst("knock", seed=3)
     energy = reference_rms(y, CONFIG.n_fft, CONFIG.hop_length)
-    np.testing.assert_allclose(scenes.frame_rms(y, CONFIG), energy, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(activity.frame_rms(y, CONFIG.n_fft, CONFIG.hop_length), energy, rtol=1e-4, atol=1e-7)
     expected = energy >= energy.max() * 10 ** (-CONFIG.activity_db / 20)
     margin = np.abs(20 * np.log10(np.maximum(energy, 1e-12) / energy.max()) + CONFIG.activity_db) > 0.01
     np.testing.assert_array_equal(scenes.activity(y, CONFIG)[margin], expected[margin])
@@ -67,7 +73,7 @@ def test_prepare_clip_cuts_to_the_sound_in_whole_hops_at_the_chosen_level() -> N
     y = burst("beep", seed=1)
     clip = scenes.prepare_clip(y, CONFIG)
     assert clip.size % CONFIG.hop_length == 0 and clip.size < y.size
-    peak_db = 20 * np.log10(scenes.frame_rms(clip, CONFIG).max())
+    peak_db = 20 * np.log10(activity.frame_rms(clip, CONFIG.n_fft, CONFIG.hop_length).max())
     assert peak_db == pytest.approx(CONFIG.level_db, abs=1e-3)
     active = scenes.activity(clip, CONFIG)
     assert active[0] and active.sum() >= active.size - 3, "the padding around the sound is cut away"
@@ -83,24 +89,27 @@ def test_labels_match_the_mixing_exactly(bank: scenes.ClipBank) -> None:
         events = batch.events[batch.events["scene"] == k]
         assert CONFIG.min_events <= len(events) <= CONFIG.max_events
         assert events["label"].is_unique, "one event per class and scene"
-        tracks = [row.gain * scenes.place(bank.clips[row.clip], row.onset_sample, CONFIG) for row in events.itertuples()]
+        tracks = [
+            row.gain * scenes.place(bank.clips[row.clip], row.onset_sample, CONFIG) for row in events.itertuples()
+        ]
         np.testing.assert_allclose(batch.audio[k], np.sum(tracks, axis=0), atol=1e-6)
         roll = np.zeros((CONFIG.n_frames, len(CLASSES)), dtype=bool)
         for row in events.itertuples():
             assert row.onset_sample % CONFIG.hop_length == 0 and row.offset <= CONFIG.duration
             assert bank.labels[row.clip] == row.class_index and row.label == CLASSES[row.class_index]
-            roll[:, row.class_index] |= scenes.track_activity(scenes.place(bank.clips[row.clip], row.onset_sample,
-                                                                           CONFIG), CONFIG)
+            roll[:, row.class_index] |= scenes.track_activity(
+                scenes.place(bank.clips[row.clip], row.onset_sample, CONFIG), CONFIG
+            )
         np.testing.assert_array_equal(batch.rolls[k], roll)
         assert set(np.flatnonzero(batch.tags[k])) == set(events["class_index"])
 
 
 def test_log_mels_mixed_in_the_stft_domain_equal_those_of_the_audio(bank: scenes.ClipBank) -> None:
     batch = scenes.make_scenes(bank, 6, seed=3)
-    from_audio = scenes.scene_log_mels(batch.audio, CONFIG)
+    from_audio = scene_features.scene_log_mels(batch.audio, CONFIG)
     np.testing.assert_allclose(batch.log_mels, from_audio, atol=2e-3)
     params = CONFIG.features()
-    reference = np.stack([features.log_mel(y, params)[:, :CONFIG.n_frames].T for y in batch.audio])
+    reference = np.stack([features.log_mel(y, params)[:, : CONFIG.n_frames].T for y in batch.audio])
     np.testing.assert_allclose(from_audio, reference, atol=1e-4)
     quiet = scenes.make_scenes(bank, 6, seed=3, audio=False)
     assert quiet.audio is None
@@ -127,8 +136,9 @@ def test_rendered_roll_is_the_or_of_the_placed_tracks(seed: int, k: int) -> None
     events = scenes.draw_events(bank, np.random.default_rng([seed, k]))
     roll = np.zeros((CONFIG.n_frames, len(CLASSES)), dtype=bool)
     for e in events:
-        roll[:, e["class_index"]] |= scenes.track_activity(scenes.place(bank.clips[e["clip"]], e["onset_sample"],
-                                                                        CONFIG), CONFIG)
+        roll[:, e["class_index"]] |= scenes.track_activity(
+            scenes.place(bank.clips[e["clip"]], e["onset_sample"], CONFIG), CONFIG
+        )
     np.testing.assert_array_equal(scenes.render_roll(bank, events), roll)
 
 
@@ -155,19 +165,21 @@ def test_bad_configurations_and_inputs_are_refused() -> None:
     with pytest.raises(ValueError, match="not in classes"):
         scenes.ClipBank([clip], frame, tuple(CLASSES), CONFIG)
     with pytest.raises(ValueError, match="longer than a scene"):
-        scenes.ClipBank([np.ones(CONFIG.n_samples + 160, np.float32)], frame.assign(label="hiss"), tuple(CLASSES), CONFIG)
+        scenes.ClipBank(
+            [np.ones(CONFIG.n_samples + 160, np.float32)], frame.assign(label="hiss"), tuple(CLASSES), CONFIG
+        )
     with pytest.raises(ValueError, match="samples"):
-        scenes.scene_log_mels(np.zeros((2, 100), np.float32), CONFIG)
+        scene_features.scene_log_mels(np.zeros((2, 100), np.float32), CONFIG)
 
 
 def test_plot_event_roll_draws_one_lane_per_class(bank: scenes.ClipBank) -> None:
     batch = scenes.make_scenes(bank, 1, seed=0, audio=False)
     fig, ax = plt.subplots()
-    scenes.plot_event_roll(ax, batch.rolls[0], CLASSES, CONFIG, scores=batch.rolls[0] * 0.8)
+    plots.plot_event_roll(ax, batch.rolls[0], CLASSES, CONFIG, scores=batch.rolls[0] * 0.8)
     assert [t.get_text() for t in ax.get_yticklabels()] == CLASSES
     assert ax.get_xlim()[1] == pytest.approx(CONFIG.duration)
     with pytest.raises(ValueError, match="roll must be"):
-        scenes.plot_event_roll(ax, batch.rolls[0][:, :2], CLASSES, CONFIG)
+        plots.plot_event_roll(ax, batch.rolls[0][:, :2], CLASSES, CONFIG)
     plt.close(fig)
 
 

@@ -1,4 +1,5 @@
 """Segment-based F1, tagging F1 and threshold tuning, against scikit-learn and hand-worked cases."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn.metrics import f1_score
 
-from audioml import sed_metrics as met
+from audioml.evaluation import sed_metrics as met
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 
@@ -26,8 +27,10 @@ def test_segment_max_pools_blocks_of_frames_and_keeps_a_short_last_segment() -> 
 
 
 @settings(max_examples=40, deadline=None)
-@given(hnp.arrays(bool, st.tuples(st.integers(1, 30), st.integers(2, 5))),  # 1 column: sklearn goes binary
-       hnp.arrays(bool, st.tuples(st.integers(1, 30), st.integers(2, 5))))
+@given(
+    hnp.arrays(bool, st.tuples(st.integers(1, 30), st.integers(2, 5))),  # 1 column: sklearn goes binary
+    hnp.arrays(bool, st.tuples(st.integers(1, 30), st.integers(2, 5))),
+)
 def test_micro_f1_equals_scikit_learn(a: np.ndarray, b: np.ndarray) -> None:
     b = np.resize(b, a.shape)
     if not (a.any() or b.any()):
@@ -49,14 +52,14 @@ def test_tagging_f1_reports_the_four_averages_of_scikit_learn() -> None:
 
 def test_segment_f1_counts_whole_segments_not_frames() -> None:
     truth = np.zeros((20, 1), dtype=bool)
-    truth[2:5] = True                        # segment 0 (frames 0-9)
+    truth[2:5] = True  # segment 0 (frames 0-9)
     late = np.zeros_like(truth)
-    late[8] = True                           # same segment, other frames: a hit at 1 segment
+    late[8] = True  # same segment, other frames: a hit at 1 segment
     assert met.segment_f1(truth, late, 10) == 1.0
     wrong = np.zeros_like(truth)
-    wrong[12] = True                         # segment 1: one false positive and one miss
+    wrong[12] = True  # segment 1: one false positive and one miss
     assert met.segment_f1(truth, wrong, 10) == 0.0
-    both = late | wrong                      # TP 1, FP 1, FN 0 -> 2 / 3
+    both = late | wrong  # TP 1, FP 1, FN 0 -> 2 / 3
     assert met.segment_f1(truth, both, 10) == pytest.approx(2 / 3)
     assert met.segment_f1(truth, both, 20) == 1.0, "one 20-frame segment holds everything"
 
@@ -64,10 +67,10 @@ def test_segment_f1_counts_whole_segments_not_frames() -> None:
 def test_segment_error_rate_follows_substitutions_deletions_insertions() -> None:
     truth = np.zeros((2, 3), dtype=bool)
     pred = np.zeros_like(truth)
-    truth[0, 0], pred[0, 1] = True, True     # segment 0: one substitution
-    truth[1, 0], truth[1, 2] = True, True    # segment 1: two deletions
+    truth[0, 0], pred[0, 1] = True, True  # segment 0: one substitution
+    truth[1, 0], truth[1, 2] = True, True  # segment 1: two deletions
     assert met.segment_error_rate(truth, pred, 1) == pytest.approx((1 + 2) / 3)
-    pred[1, 1] = True                        # now one substitution and one deletion in segment 1
+    pred[1, 1] = True  # now one substitution and one deletion in segment 1
     assert met.segment_error_rate(truth, pred, 1) == pytest.approx((1 + 1 + 1) / 3)
     with pytest.raises(ValueError, match="no active segment"):
         met.segment_error_rate(np.zeros_like(truth), pred, 1)
@@ -77,8 +80,8 @@ def test_thresholds_are_tuned_per_class_and_globally() -> None:
     truth = np.array([[1, 0], [0, 1], [1, 1], [0, 0]] * 5, dtype=bool)
     scores = np.where(truth, [0.7, 0.9], [0.3, 0.6]).astype(float)
     global_threshold, per_class = met.tune_thresholds(truth, scores)
-    np.testing.assert_allclose(per_class, [0.5, 0.65])   # perfect ranges (0.3, 0.7] and (0.6, 0.9]: nearest 0.5
-    assert 0.6 < global_threshold <= 0.7                  # the only global value that separates both
+    np.testing.assert_allclose(per_class, [0.5, 0.65])  # perfect ranges (0.3, 0.7] and (0.6, 0.9]: nearest 0.5
+    assert 0.6 < global_threshold <= 0.7  # the only global value that separates both
     assert met.micro_f1(truth, met.apply_thresholds(scores, per_class)) == 1.0
     with pytest.raises(ValueError, match="one threshold per class"):
         met.apply_thresholds(scores, [0.5, 0.5, 0.5])

@@ -1,11 +1,12 @@
 """The four scene models: shapes, time resolution, statistics and the fresh-data training loop."""
+
 from __future__ import annotations
 
 import keras
 import numpy as np
 import pytest
 
-from audioml import sed_models as sm
+from audioml.models import sed_models as sm
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 

@@ -1,4 +1,5 @@
 """The package's segment metrics against sed_eval, DCASE's reference; event-based F1 and PSDS by hand."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,18 +8,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from audioml import sed_metrics as met
-from audioml import sed_reference as ref
 from audioml.errors import ParameterError
+from audioml.evaluation import sed_metrics as met
+from audioml.evaluation import sed_reference as ref
 
 CLASSES = ["a", "b", "c"]
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(1, 4).flatmap(lambda fps: st.tuples(
-    st.just(fps),
-    hnp.arrays(bool, st.tuples(st.integers(1, 3), st.integers(1, 13), st.just(3))),
-    st.integers(0, 2**16))))
+@given(
+    st.integers(1, 4).flatmap(
+        lambda fps: st.tuples(
+            st.just(fps),
+            hnp.arrays(bool, st.tuples(st.integers(1, 3), st.integers(1, 13), st.just(3))),
+            st.integers(0, 2**16),
+        )
+    )
+)
 def test_package_segment_f1_and_error_rate_equal_sed_eval(case: tuple[int, np.ndarray, int]) -> None:
     """Random rolls, segments of ``fps`` frames (1 s), a short last segment included."""
     fps, truth, seed = case
@@ -39,17 +45,17 @@ def test_roll_to_events_gives_runs_in_seconds() -> None:
 def test_event_based_f1_follows_the_onset_and_offset_collars() -> None:
     fps = 100.0
     truth = np.zeros((1, 500, 3), dtype=bool)
-    truth[0, 100:300, 0] = True                        # a: 1.0-3.0 s (2 s: offset collar 0.4 s)
-    truth[0, 100:150, 1] = True                        # b: 1.0-1.5 s (offset collar 0.2 s)
+    truth[0, 100:300, 0] = True  # a: 1.0-3.0 s (2 s: offset collar 0.4 s)
+    truth[0, 100:150, 1] = True  # b: 1.0-1.5 s (offset collar 0.2 s)
     pred = np.zeros_like(truth)
-    pred[0, 115:335, 0] = True                         # onset +0.15, offset +0.35: within both collars
-    pred[0, 125:150, 1] = True                         # onset +0.25: outside the 0.2 s collar
+    pred[0, 115:335, 0] = True  # onset +0.15, offset +0.35: within both collars
+    pred[0, 125:150, 1] = True  # onset +0.25: outside the 0.2 s collar
     result = ref.event_based(truth, pred, CLASSES, fps)
-    assert result["f1"] == pytest.approx(0.5)          # TP 1, FP 1, FN 1
+    assert result["f1"] == pytest.approx(0.5)  # TP 1, FP 1, FN 1
     pred[0, 100:180, 1], pred[0, 180:, 1] = True, False  # onset exact, offset +0.3 > max(0.2, 0.1)
     assert ref.event_based(truth, pred, CLASSES, fps)["f1"] == pytest.approx(0.5)
     pred[0, 100:165, 1] = True
-    pred[0, 165:, 1] = False                            # offset +0.15: a hit
+    pred[0, 165:, 1] = False  # offset +0.15: a hit
     assert ref.event_based(truth, pred, CLASSES, fps)["f1"] == pytest.approx(1.0)
 
 
@@ -59,7 +65,7 @@ def test_psds_is_one_for_a_perfect_detector_and_lower_for_a_noisy_one() -> None:
     for k in range(6):
         for c in range(3):
             start = rng.integers(0, 60)
-            truth[k, start:start + 30, c] = True
+            truth[k, start : start + 30, c] = True
     assert ref.psds(truth, truth.astype(float), CLASSES, 10.0, scenario=1) == pytest.approx(1.0)
     noisy = np.clip(truth * 0.3 + rng.random(truth.shape) * 0.8, 0, 1)
     assert 0.0 <= ref.psds(truth, noisy, CLASSES, 10.0, scenario=1) < 0.9

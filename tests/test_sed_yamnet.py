@@ -1,4 +1,5 @@
 """The YAMNet CRNN of chapter 9: the map between roll frames and YAMNet windows, and the head."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audioml import sed_yamnet
-from audioml.pretrained import EMBEDDING_SIZE, HOP, N_CLASSES, WINDOW, Yamnet
-from audioml.scenes import SceneConfig
+from audioml.models import sed_yamnet
+from audioml.models.pretrained import EMBEDDING_SIZE, HOP, N_CLASSES, WINDOW, Yamnet
+from audioml.prep.scenes import SceneConfig
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 
@@ -34,11 +35,11 @@ def test_other_sample_rates_are_refused() -> None:
 @given(st.integers(0, 249), st.integers(1, 60), st.integers(0, 9))
 def test_one_event_becomes_the_windows_of_its_frames(start: int, length: int, class_index: int) -> None:
     rolls = np.zeros((1, CONFIG.n_frames, 10), dtype=bool)
-    rolls[0, start:start + length, class_index] = True
+    rolls[0, start : start + length, class_index] = True
     windows = sed_yamnet.to_windows(rolls, CONFIG)
     assert windows.shape == (1, 20, 10)
     index = sed_yamnet.nearest_window(CONFIG)
-    expected = np.unique(index[start:start + length])
+    expected = np.unique(index[start : start + length])
     assert np.array_equal(np.flatnonzero(windows[0, :, class_index]), expected)
     assert windows.sum() == expected.size, "no other class or window is touched"
     back = sed_yamnet.to_roll_frames(windows.astype(float), CONFIG)

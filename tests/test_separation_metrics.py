@@ -1,4 +1,5 @@
 """SNR and SI-SDR (chapter 10) against hand-computed values, the correlation identity and their properties."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audioml import augment
-from audioml.separation_metrics import improvement, score_clips, si_sdr, snr
+from audioml.dsp import augment
+from audioml.evaluation.separation_metrics import improvement, score_clips, si_sdr, snr
 
 S = np.array([1.0, -1.0, 1.0, -1.0])
 S_HAT = np.array([2.0, -1.0, 1.0, -1.0])
@@ -64,7 +65,7 @@ def test_identical_signals_score_infinite_or_very_high() -> None:
 def test_signal_plus_orthogonal_noise_scores_the_snr_it_was_mixed_at(target_db: float) -> None:
     n = 8000
     t = np.arange(n)
-    s = np.sin(2 * np.pi * 50 * t / n)            # whole periods: zero mean and orthogonal
+    s = np.sin(2 * np.pi * 50 * t / n)  # whole periods: zero mean and orthogonal
     noise = np.cos(2 * np.pi * 173 * t / n)
     assert abs(s @ noise) < 1e-8
     noise *= np.sqrt(np.sum(s**2) / np.sum(noise**2) / 10 ** (target_db / 10))

@@ -1,4 +1,5 @@
 """The settings module: every AUDIOML_* variable read in one place, at call time; a side-effect-free import."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from audioml import loaders, settings
+from audioml import settings
+from audioml.data import loaders
 from audioml.errors import DataNotFoundError, ParameterError
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
@@ -34,8 +36,9 @@ os.environ = Spy(os.environ._data, os.environ.encodekey, os.environ.decodekey,
 root = os.environ._data[b"AUDIOML_DATA"].decode()
 sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event in ("open", "os.listdir", "os.scandir")
                  and str(args[0]).startswith(root) else None)
-import audioml, audioml.datasets, audioml.loaders, audioml.fetch, audioml.download, audioml.integrity
-import audioml.archives, audioml.settings, audioml.pretrained
+import audioml, audioml.data.datasets, audioml.data.loaders, audioml.data.fetch, audioml.data.download
+import audioml.data.integrity
+import audioml.data.archives, audioml.settings, audioml.models.pretrained
 print(json.dumps({"seen": seen, "opened": opened, "librosa": "LIBROSA_DATA_DIR" in os.environ._data and
                   os.environ._data.get(b"LIBROSA_DATA_DIR", b"").decode()}))
 """
@@ -44,10 +47,15 @@ print(json.dumps({"seen": seen, "opened": opened, "librosa": "LIBROSA_DATA_DIR" 
 def test_import_reads_no_variable_and_touches_no_file(tmp_path: Path) -> None:
     root = tmp_path / "root"
     (root / "librosa_examples" / "audio").mkdir(parents=True)
-    env = {"PATH": "/usr/bin:/bin", "AUDIOML_DATA": str(root), "AUDIOML_OFFLINE": "not-a-switch",
-           "AUDIOML_CACHE": str(tmp_path / "cache")}
-    done = subprocess.run([sys.executable, "-c", IMPORT_PROBE], env=env, capture_output=True, text=True,
-                          timeout=60, check=True)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "AUDIOML_DATA": str(root),
+        "AUDIOML_OFFLINE": "not-a-switch",
+        "AUDIOML_CACHE": str(tmp_path / "cache"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
     probe = json.loads(done.stdout.strip().splitlines()[-1])
     assert probe == {"seen": [], "opened": [], "librosa": False}
     assert not (tmp_path / "cache").exists()
@@ -55,17 +63,29 @@ def test_import_reads_no_variable_and_touches_no_file(tmp_path: Path) -> None:
 
 def test_bad_data_root_fails_at_first_use_not_at_import(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
-    script = "import audioml.loaders as L\nprint('imported')\nL.load_fsdd()\n"
+    script = "import audioml.data.loaders as L\nprint('imported')\nL.load_fsdd()\n"
     env = {"PATH": "/usr/bin:/bin", "AUDIOML_DATA": str(missing), "AUDIOML_CACHE": str(tmp_path / "c")}
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 1 and done.stdout == "imported\n"
     assert f"DataNotFoundError: AUDIOML_DATA={missing} is not a folder." in done.stderr
 
 
-@pytest.mark.parametrize("value, expected", [("", False), ("0", False), ("off", False), ("False", False),
-                                             ("no", False), ("1", True), ("true", True), (" YES ", True),
-                                             ("on", True)])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("", False),
+        ("0", False),
+        ("off", False),
+        ("False", False),
+        ("no", False),
+        ("1", True),
+        ("true", True),
+        (" YES ", True),
+        ("on", True),
+    ],
+)
 def test_offline_switch(value: str, expected: bool, monkeypatch) -> None:
     monkeypatch.setenv("AUDIOML_OFFLINE", value)
     assert settings.offline() is expected
@@ -126,11 +146,17 @@ def test_example_respects_the_offline_switch(tmp_path: Path, monkeypatch) -> Non
 
 def test_only_settings_reads_audioml_variables() -> None:
     """No module but settings.py reads an AUDIOML_* variable (execute.py only sets one)."""
-    reads = re.compile(r"(os\.environ\.get\(|os\.getenv\(|os\.environ\[)\s*(RESULTS_ENV|DATA_ENV|CACHE_ENV|"
-                       r"OFFLINE_ENV|[\"']AUDIOML_)")
-    offenders = [f"{path.name}:{number}" for path in sorted(SRC.glob("*.py")) if path.name != "settings.py"
-                 for number, line in enumerate(path.read_text().splitlines(), 1)
-                 if reads.search(line) and not re.search(r"os\.environ\[[^]]+\]\s*=[^=]", line)]
+    reads = re.compile(
+        r"(os\.environ\.get\(|os\.getenv\(|os\.environ\[)\s*(RESULTS_ENV|DATA_ENV|CACHE_ENV|"
+        r"OFFLINE_ENV|[\"']AUDIOML_)"
+    )
+    offenders = [
+        f"{path.name}:{number}"
+        for path in sorted(SRC.glob("*.py"))
+        if path.name != "settings.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if reads.search(line) and not re.search(r"os\.environ\[[^]]+\]\s*=[^=]", line)
+    ]
     assert offenders == [], "read AUDIOML_* variables through audioml.settings"
 
 

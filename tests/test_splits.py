@@ -1,4 +1,5 @@
 """Leakage-proof splits: properties checked with hypothesis, and the LeakageError message."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audioml.errors import LeakageError
-from audioml.splits import assert_no_leakage, fold_split, fsdd_official_split, grouped_folds, split_by_groups
+from audioml.data.splits import assert_no_leakage, fold_split, fsdd_official_split, grouped_folds, split_by_groups
+from audioml.data.tables import encode_labels
+from audioml.errors import LeakageError, ParameterError
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 PROPERTY = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -25,10 +27,14 @@ def grouped_frames(draw, single_label_groups: bool = True) -> tuple[pd.DataFrame
     for label in range(n_classes):
         for _ in range(draw(st.integers(2 * n_splits, 4 * n_splits))):
             size = draw(st.integers(1, 3))
-            labels = [label] * size if single_label_groups else draw(
-                st.lists(st.integers(0, n_classes - 1), min_size=size, max_size=size))
-            rows += [{"path": f"/d/{group}_{i}.wav", "label": lab, "speaker": f"g{group}"}
-                     for i, lab in enumerate(labels)]
+            labels = (
+                [label] * size
+                if single_label_groups
+                else draw(st.lists(st.integers(0, n_classes - 1), min_size=size, max_size=size))
+            )
+            rows += [
+                {"path": f"/d/{group}_{i}.wav", "label": lab, "speaker": f"g{group}"} for i, lab in enumerate(labels)
+            ]
             group += 1
     frame = pd.DataFrame(rows).sample(frac=1, random_state=draw(st.integers(0, 10))).reset_index(drop=True)
     return frame, n_splits, draw(st.integers(0, 1000))
@@ -46,7 +52,7 @@ def test_grouped_folds_never_split_a_group_and_cover_every_row(case) -> None:
         assert sorted([*train, *test]) == list(range(len(frame)))
         assert len(test) > 0
         seen[test] += 1
-        assert_no_leakage(frame.iloc[train], frame.iloc[test], ("speaker",))
+        assert_no_leakage(frame.iloc[train], frame.iloc[test], groups=("speaker",))
     assert np.all(seen == 1), "every row must be in exactly one test fold"
 
 
@@ -76,8 +82,7 @@ def test_grouped_folds_need_enough_groups() -> None:
 
 
 @PROPERTY
-@given(groups=st.lists(st.sampled_from("abcdefgh"), min_size=2, max_size=60),
-       data=st.data())
+@given(groups=st.lists(st.sampled_from("abcdefgh"), min_size=2, max_size=60), data=st.data())
 def test_split_by_groups(groups: list[str], data) -> None:
     frame = pd.DataFrame({"path": [f"/d/{i}.wav" for i in range(len(groups))], "speaker": groups})
     held_out = data.draw(st.lists(st.sampled_from(sorted(set(groups))), unique=True))
@@ -85,14 +90,16 @@ def test_split_by_groups(groups: list[str], data) -> None:
     assert set(test["speaker"]) == set(held_out)
     assert set(train["speaker"]).isdisjoint(held_out)
     assert len(train) + len(test) == len(frame)
-    assert list(train.index) == list(range(len(train))) and list(test.index) == list(range(len(test)))
-    assert_no_leakage(train, test, ("speaker",))
+    assert sorted([*train.index, *test.index]) == list(frame.index), "the parts keep the table's index"
+    assert train.equals(frame.loc[train.index]) and test.equals(frame.loc[test.index])
+    assert_no_leakage(train, test, groups=("speaker",))
 
 
 def test_split_by_groups_refuses_unknown_groups() -> None:
     frame = pd.DataFrame({"path": ["a", "b"], "speaker": ["jackson", "theo"]})
-    with pytest.raises(ValueError, match=re.escape("test groups ['nicolas', 'yweweler'] do not occur in column "
-                                                   "'speaker'")):
+    with pytest.raises(
+        ValueError, match=re.escape("test groups ['nicolas', 'yweweler'] do not occur in column 'speaker'")
+    ):
         split_by_groups(frame, "speaker", ["theo", "yweweler", "nicolas"])
 
 
@@ -114,8 +121,8 @@ def test_fold_split(folds: list[int], data) -> None:
     paths = [set(p["path"]) for p in parts]
     assert sum(map(len, paths)) == len(frame) and set().union(*paths) == set(frame["path"])
     for i, a in enumerate(parts):
-        for b in parts[i + 1:]:
-            assert_no_leakage(a, b, ("fold",))
+        for b in parts[i + 1 :]:
+            assert_no_leakage(a, b, groups=("fold",))
 
 
 def test_fold_split_refuses_bad_folds() -> None:
@@ -135,14 +142,20 @@ def test_fold_split_accepts_string_folds() -> None:
 
 
 def test_fsdd_official_split_takes_0_to_4_as_test() -> None:
-    frame = pd.DataFrame([{"path": f"/r/{d}_{s}_{t}.wav", "speaker": s, "label": d, "take": t}
-                          for d in range(3) for s in ("theo", "lucas") for t in range(50)])
+    frame = pd.DataFrame(
+        [
+            {"path": f"/r/{d}_{s}_{t}.wav", "speaker": s, "label": d, "take": t}
+            for d in range(3)
+            for s in ("theo", "lucas")
+            for t in range(50)
+        ]
+    )
     train, test = fsdd_official_split(frame)
     assert sorted(set(test["take"])) == [0, 1, 2, 3, 4] and set(train["take"]) == set(range(5, 50))
     assert len(test) == 3 * 2 * 5 and len(train) == len(frame) - len(test)
-    assert_no_leakage(train, test, ("path",))
+    assert_no_leakage(train, test, groups=("path",))
     with pytest.raises(LeakageError, match="'speaker'"):  # the official split shares speakers by design
-        assert_no_leakage(train, test, ("speaker",))
+        assert_no_leakage(train, test, groups=("speaker",))
 
 
 def test_leakage_error_names_the_column_and_an_example() -> None:
@@ -150,25 +163,28 @@ def test_leakage_error_names_the_column_and_an_example() -> None:
     test = pd.DataFrame({"path": ["/d.wav", "/e.wav"], "source_clip": ["110389", "100032"]})
     assert_no_leakage(train, test)  # distinct files
     with pytest.raises(LeakageError) as caught:
-        assert_no_leakage(train, test, ("source_clip",))
+        assert_no_leakage(train, test, groups=("source_clip",))
     message = str(caught.value)
-    assert message == ("2 value(s) of 'source_clip' are on both sides of the split (e.g. 100032, 110389); "
-                       "split by 'source_clip' instead")
+    assert message == (
+        "2 value(s) of 'source_clip' are on both sides of the split (e.g. 100032, 110389); "
+        "split by 'source_clip' instead"
+    )
     assert isinstance(caught.value, AssertionError)
 
 
 def test_same_file_on_both_sides_is_always_caught() -> None:
     train = pd.DataFrame({"path": ["/x/1.wav", "/x/2.wav"], "speaker": ["a", "b"]})
     test = pd.DataFrame({"path": ["/x/2.wav"], "speaker": ["c"]})
-    with pytest.raises(LeakageError, match=re.escape("1 value(s) of 'path' are on both sides of the split "
-                                                     "(e.g. /x/2.wav)")):
-        assert_no_leakage(train, test, ("speaker",))
+    with pytest.raises(
+        LeakageError, match=re.escape("1 value(s) of 'path' are on both sides of the split (e.g. /x/2.wav)")
+    ):
+        assert_no_leakage(train, test, groups=("speaker",))
 
 
 def test_missing_group_values_are_not_leakage() -> None:
     train = pd.DataFrame({"path": ["/1", "/2"], "speaker": [None, "a"]})
     test = pd.DataFrame({"path": ["/3"], "speaker": [None]})
-    assert_no_leakage(train, test, ("speaker",))
+    assert_no_leakage(train, test, groups=("speaker",))
 
 
 def test_leakage_examples_are_capped_at_five() -> None:
@@ -177,3 +193,28 @@ def test_leakage_examples_are_capped_at_five() -> None:
         assert_no_leakage(pd.DataFrame({"path": shared}), pd.DataFrame({"path": shared}))
     assert str(caught.value).startswith("12 value(s) of 'path'")
     assert str(caught.value).count("/f") == 5
+
+
+def test_every_pair_of_parts_is_checked_and_named() -> None:
+    parts = [pd.DataFrame({"path": [f"/{k}/{i}" for i in range(3)], "speaker": [k] * 3}) for k in "abc"]
+    assert_no_leakage(*parts, groups=("speaker",))
+    leaky = parts[2].assign(speaker="a")
+    with pytest.raises(LeakageError, match=re.escape("'speaker' are on parts 1 and 3 of 3 (e.g. a)")):
+        assert_no_leakage(parts[0], parts[1], leaky, groups=("speaker",))
+    with pytest.raises(ParameterError, match=re.escape("pass the grouping columns by keyword, groups=(...)")):
+        assert_no_leakage(parts[0], parts[1], ("speaker",))
+    with pytest.raises(ParameterError, match="at least|two or more"):
+        assert_no_leakage(parts[0])
+
+
+def test_labels_are_encoded_once_by_sorted_name() -> None:
+    frame = pd.DataFrame({"path": ["a", "b", "c", "d"], "label": ["rain", "dog", "rain", "clock"]})
+    encoded, classes = encode_labels(frame)
+    assert classes == ["clock", "dog", "rain"] and encoded["y"].tolist() == [2, 1, 2, 0]
+    assert encoded["y"].dtype == np.int64 and "y" not in frame.columns, "a new table, the input untouched"
+    subset, sub_classes = encode_labels(encoded[encoded["label"] != "clock"])
+    assert sub_classes == ["dog", "rain"] and subset["y"].tolist() == [1, 0, 1]
+    with pytest.raises(ParameterError, match="no column 'genre'"):
+        encode_labels(frame, "genre")
+    with pytest.raises(ParameterError, match="1 row"):
+        encode_labels(frame.assign(label=["a", None, "b", "c"]))

@@ -4,6 +4,7 @@ Run by `make book-student` after the build (skipped when it has not been built).
 line is a line of a reference answer (between the BEGIN/END SOLUTION markers, or a whole
 solution cell) of at least 20 characters that appears in no other cell of any chapter.
 """
+
 from __future__ import annotations
 
 import html
@@ -11,9 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
-
-from audioml.grading.chapter import BEGIN, END, SOLUTION_TAG
 from chapters import CHAPTERS, ROOT, read
+
+from audioml.book.grading.chapter import BEGIN, END, SOLUTION_TAG
 
 STUDENT_SITE = ROOT / "_build" / "student-book" / "_build" / "html"
 BOOK_SITE = ROOT / "_build" / "html"
@@ -56,8 +57,11 @@ def leaks(site: Path) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for chapter in CHAPTERS:
         for line in solution_lines(chapter):
-            where = [str(p.relative_to(site)) for p, text in texts.items() if line in text or
-                     line.replace('"', '\\"') in text]
+            where = [
+                str(p.relative_to(site))
+                for p, text in texts.items()
+                if line in text or line.replace('"', '\\"') in text
+            ]
             if where:
                 found[line] = where[:3]
     return found

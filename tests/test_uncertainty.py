@@ -1,4 +1,5 @@
-"""Cluster bootstraps and paired tests (audioml.uncertainty) against scipy and statsmodels, and bad input."""
+"""Cluster bootstraps and paired tests (audioml.evaluation.uncertainty) against scipy and statsmodels, and bad input."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,9 +7,15 @@ import pytest
 from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 
-from audioml import metrics
 from audioml.errors import ParameterError
-from audioml.uncertainty import cluster_bootstrap, cluster_bootstrap_mean, mcnemar_exact, paired_cluster_bootstrap
+from audioml.evaluation import metrics
+from audioml.evaluation.uncertainty import (
+    PairedComparison,
+    cluster_bootstrap,
+    cluster_bootstrap_mean,
+    mcnemar_exact,
+    paired_cluster_bootstrap,
+)
 
 
 def predictions(n: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -21,12 +28,12 @@ def test_cluster_bootstrap_resamples_groups_not_clips() -> None:
     y_true, y_pred = predictions()
     single = cluster_bootstrap(y_true, y_pred, np.arange(40), metrics.accuracy, n_boot=300)
     # every clip copied five times inside its own group: the same resamples, the same interval
-    copies = cluster_bootstrap(np.repeat(y_true, 5), np.repeat(y_pred, 5), np.repeat(np.arange(40), 5),
-                               metrics.accuracy, n_boot=300)
+    copies = cluster_bootstrap(
+        np.repeat(y_true, 5), np.repeat(y_pred, 5), np.repeat(np.arange(40), 5), metrics.accuracy, n_boot=300
+    )
     assert (copies.low, copies.high) == pytest.approx((single.low, single.high))
     # the same copies treated as independent clips give a falsely narrow interval
-    naive = cluster_bootstrap(np.repeat(y_true, 5), np.repeat(y_pred, 5), np.arange(200), metrics.accuracy,
-                              n_boot=300)
+    naive = cluster_bootstrap(np.repeat(y_true, 5), np.repeat(y_pred, 5), np.arange(200), metrics.accuracy, n_boot=300)
     assert naive.high - naive.low < 0.6 * (single.high - single.low)
     assert single.low <= single.value <= single.high
 
@@ -57,7 +64,10 @@ def test_mcnemar_exact_matches_statsmodels() -> None:
     pred_b = np.where(rng.random(150) < 0.75, y_true, 1 - y_true)
     ours = mcnemar_exact(y_true, pred_a, pred_b)
     a_right, b_right = pred_a == y_true, pred_b == y_true
-    table = [[np.sum(a_right & b_right), np.sum(a_right & ~b_right)], [np.sum(~a_right & b_right), np.sum(~a_right & ~b_right)]]
+    table = [
+        [np.sum(a_right & b_right), np.sum(a_right & ~b_right)],
+        [np.sum(~a_right & b_right), np.sum(~a_right & ~b_right)],
+    ]
     assert ours.p_value == pytest.approx(mcnemar(table, exact=True).pvalue, rel=1e-9)
     assert ours.difference.value == pytest.approx(a_right.mean() - b_right.mean())
     assert ours.difference.low <= ours.difference.value <= ours.difference.high
@@ -77,16 +87,20 @@ def test_paired_bootstrap_sees_a_difference_that_overlapping_intervals_hide() ->
     b = cluster_bootstrap(y_true, pred_b, speakers, metrics.accuracy, seed=1)
     assert a.low < b.high, "the example needs overlapping intervals"
     paired = paired_cluster_bootstrap(y_true, pred_a, pred_b, speakers, metrics.accuracy, seed=1)
+    assert isinstance(paired, PairedComparison)
     assert paired.difference.low > 0 and paired.p_value < 0.01
     assert paired_cluster_bootstrap(y_true, pred_a, pred_a, speakers, metrics.accuracy).p_value == 1.0
 
 
-@pytest.mark.parametrize(("groups", "message"), [
-    (np.zeros(40), "single group"),
-    (np.array(["jackson"] * 39 + [""]), "empty label"),
-    (np.arange(39), "equal length"),
-    (np.r_[np.arange(39), np.nan], "groups holds 1 NaN"),
-])
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [
+        (np.zeros(40), "single group"),
+        (np.array(["jackson"] * 39 + [""]), "empty label"),
+        (np.arange(39), "equal length"),
+        (np.r_[np.arange(39), np.nan], "groups holds 1 NaN"),
+    ],
+)
 def test_bad_groups_are_named(groups: np.ndarray, message: str) -> None:
     y_true, y_pred = predictions()
     with pytest.raises(ParameterError, match=message):

@@ -1,6 +1,7 @@
 """The VAE of chapter 12: the KL term against Monte Carlo and numerical integration, gradients
 through the reparameterisation (TF autodiff vs analytic and finite differences), the training
 step, the scores and the patch helpers."""
+
 from __future__ import annotations
 
 import os
@@ -16,7 +17,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import integrate, stats
 
-from audioml import vae
+from audioml.models import vae
+from audioml.prep.patches import active_frames, cut_patches, normalise_patches, patch_starts
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 SHAPE = (16, 8)
@@ -43,13 +45,18 @@ def test_kl_closed_form_agrees_with_monte_carlo(seed) -> None:
 def test_kl_closed_form_agrees_with_numerical_integration() -> None:
     for mean, log_var in [(0.0, 0.0), (1.5, 0.0), (-0.4, 1.2), (2.0, -2.0)]:
         sd = np.exp(0.5 * log_var)
-        integrand = lambda z: stats.norm.pdf(z, mean, sd) * (stats.norm.logpdf(z, mean, sd) - stats.norm.logpdf(z))
+
+        def integrand(z):
+            return stats.norm.pdf(z, mean, sd) * (stats.norm.logpdf(z, mean, sd) - stats.norm.logpdf(z))
+
         value, _ = integrate.quad(integrand, mean - 12 * sd, mean + 12 * sd)
         np.testing.assert_allclose(float(vae.kl_divergence(np.array([mean]), np.array([log_var]))), value, atol=1e-8)
 
 
 @settings(max_examples=50, deadline=None)
-@given(hnp.arrays(np.float64, (3, 5), elements=st.floats(-4, 4)), hnp.arrays(np.float64, (3, 5), elements=st.floats(-4, 4)))
+@given(
+    hnp.arrays(np.float64, (3, 5), elements=st.floats(-4, 4)), hnp.arrays(np.float64, (3, 5), elements=st.floats(-4, 4))
+)
 def test_kl_is_non_negative_and_zero_only_at_the_prior(mean, log_var) -> None:
     kl = np.asarray(vae.kl_divergence(mean, log_var))
     assert kl.shape == (3,) and np.all(kl >= -1e-9)
@@ -68,7 +75,10 @@ def test_kl_gradients_tf_autodiff_vs_analytic_and_finite_differences() -> None:
     np.testing.assert_allclose(d_mean.numpy(), mean.numpy(), rtol=1e-12)
     np.testing.assert_allclose(d_log_var.numpy(), 0.5 * (np.exp(log_var.numpy()) - 1), rtol=1e-12)
     h, m, lv = 1e-6, mean.numpy(), log_var.numpy()
-    f = lambda a, b: float(vae.kl_divergence(a, b))
+
+    def f(a, b):
+        return float(vae.kl_divergence(a, b))
+
     for i in range(3):
         e = np.eye(3)[i] * h
         np.testing.assert_allclose((f(m + e, lv) - f(m - e, lv)) / (2 * h), d_mean.numpy()[i], rtol=1e-6)
@@ -166,43 +176,46 @@ def _clip(n_frames: int = 40) -> np.ndarray:
 
 
 def test_active_frames_and_patch_starts() -> None:
-    mask = vae.active_frames(_clip(), 20.0)
+    mask = active_frames(_clip(), 20.0)
     assert mask.sum() == 10 and mask[10:20].all()
-    assert list(vae.patch_starts(mask, 8, 2)) == [6, 8, 10, 12, 14, 16]
+    assert list(patch_starts(mask, 8, 2)) == [6, 8, 10, 12, 14, 16]
     quiet = np.zeros(30, bool)
     quiet[3] = True
-    assert list(vae.patch_starts(quiet, 8, 4)) == [0], "no window half active: keep the most active one"
+    assert list(patch_starts(quiet, 8, 4)) == [0], "no window half active: keep the most active one"
     with pytest.raises(ValueError, match="longer than the clip"):
-        vae.patch_starts(mask, 41, 1)
+        patch_starts(mask, 41, 1)
     with pytest.raises(ValueError, match="below_peak_db"):
-        vae.active_frames(_clip(), 0.0)
+        active_frames(_clip(), 0.0)
 
 
 def test_cut_patches_returns_owners() -> None:
     clips = np.stack([_clip(), _clip()[:, ::-1].copy()])
-    patches, owner = vae.cut_patches(clips, 8, 2)
+    patches, owner = cut_patches(clips, 8, 2)
     assert patches.shape[1:] == (6, 8) and len(patches) == len(owner)
     assert set(owner) == {0, 1}
     with pytest.raises(ValueError, match="n_clips"):
-        vae.cut_patches(clips[0], 8, 2)
+        cut_patches(clips[0], 8, 2)
 
 
 @settings(max_examples=30, deadline=None)
-@given(hnp.arrays(np.float32, (3, 5, 7), elements=st.floats(-60, 0, width=32)),
-       st.floats(0.2, 5.0), hnp.arrays(np.float32, (5, 1), elements=st.floats(-20, 20, width=32)))
+@given(
+    hnp.arrays(np.float32, (3, 5, 7), elements=st.floats(-60, 0, width=32)),
+    st.floats(0.2, 5.0),
+    hnp.arrays(np.float32, (5, 1), elements=st.floats(-20, 20, width=32)),
+)
 def test_normalise_patches_inverts_and_ignores_level_and_background(patches, gain, background) -> None:
     patches = patches + np.linspace(0, 10, 7, dtype=np.float32)  # every patch changes in time
-    normalised, band_means, scale = vae.normalise_patches(patches)
+    normalised, band_means, scale = normalise_patches(patches)
     np.testing.assert_allclose(normalised * scale + band_means, patches, atol=1e-3)
     np.testing.assert_allclose(normalised.mean(axis=2), 0.0, atol=1e-4)
     np.testing.assert_allclose(normalised.std(axis=(1, 2)), 1.0, rtol=1e-3)
-    shifted, _, _ = vae.normalise_patches(gain * patches + background)
+    shifted, _, _ = normalise_patches(gain * patches + background)
     np.testing.assert_allclose(shifted, normalised, atol=2e-3)
 
 
 def test_normalise_patches_refuses_a_constant_patch() -> None:
     with pytest.raises(ValueError, match="do not change"):
-        vae.normalise_patches(np.full((2, 4, 4), -80.0))
+        normalise_patches(np.full((2, 4, 4), -80.0))
 
 
 @pytest.mark.parametrize("hop", [1, 3, 8])

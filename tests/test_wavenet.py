@@ -1,5 +1,6 @@
 """Chapter 11's WaveNet pieces: receptive field against autodiff, causality, mu-law against librosa,
 the cached generator against the full model, and the log-spectral distance against scipy."""
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal
 
-from audioml import wavenet
+from audioml.evaluation import spectral
+from audioml.models import wavenet, wavenet_generation
 
 
 def causal_stack(kernel_size: int, rates: list[int], input_kernel: int = 1) -> keras.Model:
@@ -36,17 +38,23 @@ def input_gradient(model: keras.Model, n: int, t: int) -> np.ndarray:
     return np.abs(tape.gradient(out, x).numpy()[0, :, 0])
 
 
-@pytest.mark.parametrize("kernel_size, rates, input_kernel", [
-    (2, [1, 2, 4, 8], 2), (3, [1, 2, 4], 1), (2, [1, 2, 4, 1, 2, 4], 2), (3, [1, 3, 9], 3),
-])
+@pytest.mark.parametrize(
+    "kernel_size, rates, input_kernel",
+    [
+        (2, [1, 2, 4, 8], 2),
+        (3, [1, 2, 4], 1),
+        (2, [1, 2, 4, 1, 2, 4], 2),
+        (3, [1, 3, 9], 3),
+    ],
+)
 def test_output_depends_on_exactly_the_receptive_field(kernel_size, rates, input_kernel) -> None:
     model = causal_stack(kernel_size, rates, input_kernel)
     field = wavenet.receptive_field(kernel_size, rates, input_kernel)
     n, t = 3 * field, 2 * field
     gradient = input_gradient(model, n, t)
-    assert np.all(gradient[t - field + 1:t + 1] > 0), "every sample inside the field must matter"
-    assert np.all(gradient[:t - field + 1] == 0), "no sample older than the field may matter"
-    assert np.all(gradient[t + 1:] == 0), "causality: no future sample may matter"
+    assert np.all(gradient[t - field + 1 : t + 1] > 0), "every sample inside the field must matter"
+    assert np.all(gradient[: t - field + 1] == 0), "no sample older than the field may matter"
+    assert np.all(gradient[t + 1 :] == 0), "causality: no future sample may matter"
 
 
 def test_receptive_field_arithmetic_and_errors() -> None:
@@ -70,8 +78,7 @@ def test_gated_block_matches_its_formula() -> None:
     h = padded[:, :-4] @ w[0] + padded[:, 4:] @ w[1] + b  # taps t - 4 and t
     z = np.tanh(h[..., :3]) / (1 + np.exp(-h[..., 3:]))
     np.testing.assert_allclose(skip, z @ block.skip.kernel.numpy()[0] + block.skip.bias.numpy(), atol=1e-5)
-    np.testing.assert_allclose(out, x + z @ block.residual.kernel.numpy()[0] + block.residual.bias.numpy(),
-                               atol=1e-5)
+    np.testing.assert_allclose(out, x + z @ block.residual.kernel.numpy()[0] + block.residual.bias.numpy(), atol=1e-5)
     with pytest.raises(ValueError, match="channels"):
         wavenet.GatedResidualBlock(3, 5, 2, 1)(np.zeros((1, 8, 4), np.float32))
 
@@ -103,8 +110,9 @@ def test_mu_law_is_finer_near_zero_and_rejects_bad_input() -> None:
 @pytest.fixture(scope="module")
 def small_generator() -> keras.Model:
     keras.utils.set_random_seed(0)
-    model = wavenet.build_generator(filters=8, skip_filters=12, kernel_size=2, dilation_rates=[1, 2, 4, 8, 1, 2],
-                                    n_codes=256)
+    model = wavenet.build_generator(
+        filters=8, skip_filters=12, kernel_size=2, dilation_rates=[1, 2, 4, 8, 1, 2], n_codes=256
+    )
     for variable in model.trainable_variables:  # make the biases non-zero so that every path counts
         variable.assign(variable + 0.05 * np.random.default_rng(len(variable.path)).normal(size=variable.shape))
     return model
@@ -113,13 +121,13 @@ def small_generator() -> keras.Model:
 def test_cached_generator_gives_the_full_models_next_sample_distribution(small_generator) -> None:
     codes = np.random.default_rng(0).integers(0, 256, size=(3, 70))
     full = small_generator(codes).numpy()
-    cached = wavenet.FastGenerator(small_generator).logits(codes)
+    cached = wavenet_generation.FastGenerator(small_generator).logits(codes)
     np.testing.assert_allclose(cached, full, atol=1e-4)
     np.testing.assert_allclose(tf.nn.softmax(cached[:, -1]), tf.nn.softmax(full[:, -1]), atol=1e-5)
 
 
 def test_generation_is_seeded_and_feeds_the_prime(small_generator) -> None:
-    generator = wavenet.FastGenerator(small_generator)
+    generator = wavenet_generation.FastGenerator(small_generator)
     prime = np.arange(100, 110)
     a = generator.generate(40, batch=2, seed=3, prime=prime)
     b = generator.generate(40, batch=2, seed=3, prime=prime)
@@ -131,12 +139,13 @@ def test_generation_is_seeded_and_feeds_the_prime(small_generator) -> None:
     with pytest.raises(ValueError, match="temperature"):
         generator.generate(5, temperature=0)
     with pytest.raises(ValueError, match="build_generator"):
-        wavenet.FastGenerator(wavenet.build_classifier(800, 4, front_filters=4, filters=4, skip_filters=4,
-                                                       dilation_rates=(1,)))
+        wavenet_generation.FastGenerator(
+            wavenet.build_classifier(800, 4, front_filters=4, filters=4, skip_filters=4, dilation_rates=(1,))
+        )
 
 
 def test_generator_receptive_field_matches_the_model(small_generator) -> None:
-    field = wavenet.generator_receptive_field(small_generator)
+    field = wavenet_generation.generator_receptive_field(small_generator)
     assert field == wavenet.receptive_field(2, [1, 2, 4, 8, 1, 2], input_kernel=2)
     codes = np.random.default_rng(2).integers(0, 256, size=(1, 3 * field))
     changed = codes.copy()
@@ -162,10 +171,10 @@ def test_log_spectral_distance_against_scipy_and_its_properties() -> None:
     _, welch = signal.welch(white, nperseg=512, noverlap=384, window="hann", detrend=False, scaling="spectrum")
     _, welch_low = signal.welch(low, nperseg=512, noverlap=384, window="hann", detrend=False, scaling="spectrum")
     oracle = np.sqrt(np.mean((10 * np.log10(welch) - 10 * np.log10(welch_low)) ** 2))
-    assert wavenet.log_spectral_distance(white, low) == pytest.approx(oracle, rel=1e-6)
-    assert wavenet.log_spectral_distance(white, white) == 0
-    assert wavenet.log_spectral_distance(white, 0.1 * white) == pytest.approx(20, rel=1e-9)
-    assert wavenet.log_spectral_distance(white, low) == pytest.approx(wavenet.log_spectral_distance(low, white))
-    assert wavenet.log_spectral_distance(low, low + 0.01 * white) < wavenet.log_spectral_distance(low, white)
+    assert spectral.log_spectral_distance(white, low) == pytest.approx(oracle, rel=1e-6)
+    assert spectral.log_spectral_distance(white, white) == 0
+    assert spectral.log_spectral_distance(white, 0.1 * white) == pytest.approx(20, rel=1e-9)
+    assert spectral.log_spectral_distance(white, low) == pytest.approx(spectral.log_spectral_distance(low, white))
+    assert spectral.log_spectral_distance(low, low + 0.01 * white) < spectral.log_spectral_distance(low, white)
     with pytest.raises(ValueError, match="n_fft"):
-        wavenet.log_spectral_distance(white[:100], white)
+        spectral.log_spectral_distance(white[:100], white)

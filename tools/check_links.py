@@ -1,4 +1,5 @@
 """Fail if any page of the built book links to a missing page or anchor: check_links.py _build/html."""
+
 from __future__ import annotations
 
 import sys

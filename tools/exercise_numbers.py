@@ -5,6 +5,7 @@ plan and the labels count per chapter. After Sphinx assigns the figure numbers, 
 the number of every exercise labelled ``ex-NN-K`` by ``(NN, K)``. It also drops the grader's
 ``### BEGIN/END SOLUTION`` lines from the rendered answers. Loaded from ``_config.yml``.
 """
+
 from __future__ import annotations
 
 import json

@@ -6,6 +6,7 @@ unique per process and thread in the target's folder, are flushed to disk, then
 ``os.replace`` swaps it in. On any error the temp file is removed and the old target
 is left as it was.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,7 +21,7 @@ from typing import IO
 from audioml.errors import ParameterError
 
 
-def check_writable(target: Path) -> None:
+def _check_writable(target: Path) -> None:
     """Refuse to replace a read-only file (also as root, who may write anything)."""
     try:
         mode = target.stat().st_mode
@@ -29,8 +30,10 @@ def check_writable(target: Path) -> None:
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(f"{target} is a directory, not a file; remove it or write elsewhere")
     if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
-        raise PermissionError(f"{target} is read-only; refusing to replace it. Make it writable "
-                              f"(chmod u+w {target}) or write to another folder")
+        raise PermissionError(
+            f"{target} is read-only; refusing to replace it. Make it writable "
+            f"(chmod u+w {target}) or write to another folder"
+        )
 
 
 def _default_mode() -> int:
@@ -40,8 +43,9 @@ def _default_mode() -> int:
 
 
 @contextlib.contextmanager
-def atomic_file(target: str | os.PathLike, mode: str = "wb",
-                encoding: str | None = None, newline: str | None = None) -> Iterator[IO]:
+def atomic_file(
+    target: str | os.PathLike, mode: str = "wb", encoding: str | None = None, newline: str | None = None
+) -> Iterator[IO]:
     """Open a temp file next to ``target`` for writing; on success, move it over ``target``.
 
     >>> with atomic_file("out.json", "w") as handle:  # doctest: +SKIP
@@ -53,19 +57,21 @@ def atomic_file(target: str | os.PathLike, mode: str = "wb",
     if mode not in ("wb", "w"):
         raise ParameterError(f"atomic_file mode must be 'wb' or 'w', got {mode!r}")
     target = Path(target)
-    check_writable(target)
+    _check_writable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temp_name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=f".{os.getpid()}-{threading.get_ident()}.part")
+        dir=target.parent, prefix=f".{target.name}.", suffix=f".{os.getpid()}-{threading.get_ident()}.part"
+    )
     temp = Path(temp_name)
     try:
-        with os.fdopen(descriptor, mode, encoding=encoding if mode == "w" else None,
-                       newline=newline if mode == "w" else None) as handle:
+        with os.fdopen(
+            descriptor, mode, encoding=encoding if mode == "w" else None, newline=newline if mode == "w" else None
+        ) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, _default_mode())
-        check_writable(target)  # it may have turned read-only while we wrote
+        _check_writable(target)  # it may have turned read-only while we wrote
         os.replace(temp, target)
     except BaseException:
         temp.unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 Every chapter relies on these: a reader who points the book at the wrong folder
 should read one clear sentence, not a traceback through three libraries.
 """
+
 from __future__ import annotations
 
 

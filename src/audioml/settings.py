@@ -3,9 +3,10 @@
 Nothing here runs at import: each function reads ``os.environ`` when it is called, so a
 chapter (or a test) may change a variable at any time, and a wrong value fails at its
 first use with a message that names the variable, the value and the fix. Used by the
-data layer (:mod:`audioml.datasets`, :mod:`audioml.loaders`), the caches and the
+data layer (:mod:`audioml.data.datasets`, :mod:`audioml.data.loaders`), the caches and the
 results files of every chapter.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,7 +19,7 @@ CACHE_ENV = "AUDIOML_CACHE"
 OFFLINE_ENV = "AUDIOML_OFFLINE"
 RESULTS_ENV = "AUDIOML_RESULTS"
 #: The file that marks the book's root folder.
-BOOK_MARKER = "_toc.yml"
+_BOOK_MARKER = "_toc.yml"
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
@@ -35,8 +36,10 @@ def data_root() -> Path | None:
         return None
     root = Path(value).expanduser().absolute()
     if not root.is_dir():
-        raise DataNotFoundError(f"{DATA_ENV}={value} is not a folder. Point it at the book's data root "
-                                f"(for example ../shared/data) or unset it to use {cache_dir()}.")
+        raise DataNotFoundError(
+            f"{DATA_ENV}={value} is not a folder. Point it at the book's data root "
+            f"(for example ../shared/data) or unset it to use {cache_dir()}."
+        )
     return root
 
 
@@ -45,8 +48,10 @@ def cache_dir() -> Path:
     value = _value(CACHE_ENV)
     folder = Path(value).expanduser().absolute() if value else Path.home() / ".cache" / "audioml"
     if folder.exists() and not folder.is_dir():
-        raise ParameterError(f"{CACHE_ENV}={value} is a file, not a folder. Point it at a folder "
-                             f"the book may write to, or unset it to use ~/.cache/audioml.")
+        raise ParameterError(
+            f"{CACHE_ENV}={value} is a file, not a folder. Point it at a folder "
+            f"the book may write to, or unset it to use ~/.cache/audioml."
+        )
     return folder
 
 
@@ -57,8 +62,10 @@ def offline() -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ParameterError(f"{OFFLINE_ENV}={os.environ[OFFLINE_ENV]!r} is neither on nor off. "
-                         f"Set it to 1 (no downloads) or 0 (downloads allowed), or unset it.")
+    raise ParameterError(
+        f"{OFFLINE_ENV}={os.environ[OFFLINE_ENV]!r} is neither on nor off. "
+        f"Set it to 1 (no downloads) or 0 (downloads allowed), or unset it."
+    )
 
 
 def results_override() -> Path | None:
@@ -74,7 +81,8 @@ def book_root(start: str | os.PathLike | None = None) -> Path:
     """
     here = Path(start if start is not None else Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / BOOK_MARKER).is_file():
+        if (folder / _BOOK_MARKER).is_file():
             return folder
-    raise DataNotFoundError(f"no book root (a folder with {BOOK_MARKER}) above {here}; run from inside "
-                            f"a clone of the book's repository")
+    raise DataNotFoundError(
+        f"no book root (a folder with {_BOOK_MARKER}) above {here}; run from inside a clone of the book's repository"
+    )

@@ -5,6 +5,7 @@ order. MyST-NB's ``nb_merge_streams: true`` would merge the cell's printed lines
 above all its players; this test finds such a block: several printed lines directly followed by
 several players. It reads the HTML of ``make book`` (no browser needed) and runs in `make browser`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,7 +29,7 @@ def separated_labels(page: str) -> list[str]:
                 continue
             lines = [line for line in child.get_text().splitlines() if line.strip()]
             players = 0
-            for after in children[index + 1:]:
+            for after in children[index + 1 :]:
                 if not after.find("audio"):
                     break
                 players += 1
@@ -38,12 +39,16 @@ def separated_labels(page: str) -> list[str]:
 
 
 def test_a_merged_block_of_labels_is_found() -> None:
-    page = ('<div class="cell_output"><div class="output stream"><pre>dog\ncat</pre></div>'
-            '<div class="output text_html"><audio></audio></div><div class="output text_html"><audio></audio></div></div>')
+    page = (
+        '<div class="cell_output"><div class="output stream"><pre>dog\ncat</pre></div>'
+        '<div class="output text_html"><audio></audio></div><div class="output text_html"><audio></audio></div></div>'
+    )
     assert separated_labels(page) == ["dog / cat"]
-    interleaved = ('<div class="cell_output"><div class="output stream"><pre>dog</pre></div>'
-                   '<div class="output text_html"><audio></audio></div><div class="output stream"><pre>cat</pre></div>'
-                   '<div class="output text_html"><audio></audio></div></div>')
+    interleaved = (
+        '<div class="cell_output"><div class="output stream"><pre>dog</pre></div>'
+        '<div class="output text_html"><audio></audio></div><div class="output stream"><pre>cat</pre></div>'
+        '<div class="output text_html"><audio></audio></div></div>'
+    )
     assert separated_labels(interleaved) == []
 
 

@@ -1,8 +1,8 @@
 """Equations render from the MathJax copy in the built site, with every network request refused."""
+
 from __future__ import annotations
 
 import pytest
-
 from test_menus import HTML, browser  # noqa: F401  (the shared browser fixture)
 
 MATH_CHAPTERS = ("01_signals", "03_backprop_micrograd", "12_vae_one_class")

@@ -4,6 +4,7 @@ Run by `make browser` after `make book`: headless Debian Chromium driven by Play
 built HTML in ``_build/html``. Screenshots of three chapters at both widths go to
 ``_build/screenshots`` (CI keeps them as artifacts).
 """
+
 from __future__ import annotations
 
 import os
@@ -23,14 +24,16 @@ CHAPTERS = sorted(path.stem for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.
 def chromium_path() -> str:
     path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        raise RuntimeError("no Chromium found: install Debian's `chromium` (apt-get install chromium) "
-                           "or set CHROMIUM to its path")
+        raise RuntimeError(
+            "no Chromium found: install Debian's `chromium` (apt-get install chromium) or set CHROMIUM to its path"
+        )
     return path
 
 
 @pytest.fixture(scope="module")
 def browser():
     from playwright import sync_api as playwright_api
+
     if not (HTML / "index.html").is_file():
         raise RuntimeError(f"{HTML} has no built book; run `make book` first")
     with playwright_api.sync_playwright() as playwright:
