@@ -67,8 +67,9 @@ test: venv
 	tools/stage book $(MAKE) --no-print-directory book-check
 	tools/stage browser $(MAKE) --no-print-directory browser
 
+## unit: two workers (pytest-xdist), one a core: the stage's budget is 3 minutes.
 unit:
-	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/test_notebooks.py --ignore=tests/test_committed_notebooks.py --ignore=tests/browser \
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests --ignore=tests/test_notebooks.py --ignore=tests/test_committed_notebooks.py --ignore=tests/browser \
 	  --ignore=tests/test_grading_cheats.py --ignore=tests/test_student_book.py --ignore=tests/test_grading.py
 
 ## notebooks-fast: every chapter graded in fast mode (reference 100 %, student copy 0 %), the grader's own

@@ -79,3 +79,15 @@ def test_results_file_comes_from_that_full_run(chapter) -> None:
     assert _time(papermill["start_time"]) <= created <= _time(papermill["end_time"]), (
         f"results/{chapter.stem}.json was not written by the committed run of {chapter.name}"
     )
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_every_figure_has_alt_text(chapter) -> None:
+    """Each cell that draws a figure carries the alt text Jupyter Book puts on its image (issue 15)."""
+    figures = [
+        cell
+        for cell in read(chapter).cells
+        if any(kind in o.get("data", {}) for o in cell.get("outputs", []) for kind in ("image/png", "image/svg+xml"))
+    ]
+    missing = [i for i, cell in enumerate(figures) if not cell.metadata.get("mystnb", {}).get("image", {}).get("alt")]
+    assert not missing, f"{chapter.name}: figures {missing} have no alt text (audioml.book.alt_text.add_alt_text)"

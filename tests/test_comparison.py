@@ -118,3 +118,36 @@ def test_the_bars_ship_with_the_package(tmp_path) -> None:
         )
         for result in sorted((ROOT / "results").glob("*.json")):  # chapter 14 reads them outside a clone
             assert archive.read(f"audioml/book/book_results/{result.name}") == result.read_bytes(), result.name
+
+
+def test_no_bar_matches_several_ranked_models_in_the_committed_results() -> None:
+    """A bar is checked against the one model its chapter chose (issue 11): among the rows a bar may be
+    met by (:data:`~audioml.book.comparison.BAR_ROLES`), its patterns match one model at most."""
+    from fnmatch import fnmatch
+
+    from audioml.book.comparison import BAR_ROLES, load_bars
+    from audioml.book.results import read_results
+
+    runs = read_results(ROOT / "results")
+    runs = runs[runs["role"].isin(BAR_ROLES)]
+    for bar in load_bars().itertuples(index=False):
+        matching = runs[
+            (runs["notebook"] == bar.notebook)
+            & (runs["task"] == bar.task)
+            & (runs["metric"] == bar.metric)
+            & runs["split"].map(lambda s, b=bar: fnmatch(str(s), b.split))
+            & runs["model"].map(lambda m, b=bar: fnmatch(str(m), b.model))
+        ]
+        models = sorted(set(matching["model"]))
+        assert len(models) <= 1, f"{bar.notebook} {bar.task} {bar.metric}: {bar.model!r} matches {models}"
+
+
+def test_every_committed_row_says_its_role_protocol_and_selection() -> None:
+    from audioml.book.results import ROLES, read_results
+
+    runs = read_results(ROOT / "results")
+    for field in ("role", "protocol", "selection"):
+        assert field in runs.columns, f"no row has a {field}"
+        lacking = runs[runs[field].isna()][["notebook", "model", "metric"]]
+        assert lacking.empty, f"rows without {field}: {lacking.head().values.tolist()}"
+    assert runs["role"].isin(ROLES).all()

@@ -13,13 +13,13 @@ pytestmark = pytest.mark.usefixtures("isolated_env")
 
 def test_clip_statistics_are_band_mean_sd_and_max() -> None:
     x = np.random.default_rng(0).normal(size=(3, 20, 4)).astype(np.float32)
-    stats = sm.clip_statistics(x)
+    stats = sm.band_summary(x)
     assert stats.shape == (3, 12)
     np.testing.assert_allclose(stats[:, :4], x.mean(axis=1), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(stats[:, 4:8], x.std(axis=1), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(stats[:, 8:], x.max(axis=1))
     with pytest.raises(ValueError, match="n_scenes, n_frames, n_mels"):
-        sm.clip_statistics(x[0])
+        sm.band_summary(x[0])
 
 
 def test_standardise_uses_training_statistics_only() -> None:
@@ -55,7 +55,7 @@ def test_default_crnn_is_small_and_bad_shapes_are_refused() -> None:
 def test_clip_scores_max_pool_frames() -> None:
     frames = np.zeros((2, 5, 3))
     frames[0, 3, 1], frames[1, 0, 2] = 0.8, 0.6
-    np.testing.assert_array_equal(sm.clip_scores(frames), [[0, 0.8, 0], [0, 0, 0.6]])
+    np.testing.assert_array_equal(sm.max_over_time(frames), [[0, 0.8, 0], [0, 0, 0.6]])
 
 
 def test_fit_fresh_learns_from_new_data_each_epoch_and_keeps_the_best_weights() -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 
+from audioml.book.alt_text import add_alt_text
 from audioml.book.results import RESULTS_ENV
 from audioml.settings import book_root, cache_dir, data_root, results_override
 
@@ -128,6 +129,7 @@ def execute(notebook: Path, fast: bool, out_dir: Path | None = None, timeout_s: 
                 if "remove-cell" not in tags:
                     tags.append("remove-cell")
         clean_outputs(executed, machine_paths(book_root(notebook.parent)))
+        add_alt_text(executed)
         executed.metadata.setdefault("audioml", {})["code_sha256"] = code_sha256(executed)
         nbformat.write(executed, target)
     return target

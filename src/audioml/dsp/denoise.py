@@ -27,7 +27,7 @@ from scipy.ndimage import uniform_filter
 from audioml.dsp import augment
 from audioml.errors import ParameterError
 
-N_FFT, HOP = 256, 128  # 32 ms windows, 16 ms hop (half a window) at 8 kHz
+N_FFT, HOP_LENGTH = 256, 128  # 32 ms windows, 16 ms hop (half a window) at 8 kHz
 
 
 # --- noise: split, trim, mix -------------------------------------------------------------------
@@ -102,13 +102,13 @@ def _signal(y: np.ndarray, n_fft: int) -> np.ndarray:
     return y
 
 
-def stft(y: np.ndarray, n_fft: int = N_FFT, hop_length: int = HOP) -> np.ndarray:
+def stft(y: np.ndarray, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH) -> np.ndarray:
     """Complex STFT ``(..., 1 + n_fft // 2, 1 + n_samples // hop_length)``, centred, Hann (chapter 10)."""
     y = _signal(y, n_fft)
     return librosa.stft(y=y, n_fft=n_fft, hop_length=hop_length, window="hann", center=True, pad_mode="constant")
 
 
-def istft(spec: np.ndarray, length: int, hop_length: int = HOP) -> np.ndarray:
+def istft(spec: np.ndarray, length: int, hop_length: int = HOP_LENGTH) -> np.ndarray:
     """Inverse of :func:`stft` (weighted overlap-add), cut or padded to ``length`` samples (chapter 10)."""
     spec = np.asarray(spec)
     if spec.ndim < 2 or not np.iscomplexobj(spec):
@@ -124,7 +124,7 @@ def log_magnitude(spec: np.ndarray, floor: float = 1e-4) -> np.ndarray:
     return np.log(np.abs(spec) + floor).astype(np.float32)
 
 
-def apply_mask(noisy: np.ndarray, mask: np.ndarray, n_fft: int = N_FFT, hop_length: int = HOP) -> np.ndarray:
+def apply_mask(noisy: np.ndarray, mask: np.ndarray, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH) -> np.ndarray:
     """Enhanced waveform: ``istft(mask * stft(noisy))``, the noisy phase kept (chapter 10).
 
     ``mask`` has the STFT's shape ``(..., bins, frames)``; values in [0, 1] only attenuate.
@@ -217,7 +217,7 @@ def noisereduce_clip(
     stationary: bool = False,
     prop_decrease: float = 1.0,
     n_fft: int = N_FFT,
-    hop_length: int = HOP,
+    hop_length: int = HOP_LENGTH,
 ) -> np.ndarray:
     """``noisereduce.reduce_noise`` (Sainburg's spectral gating) on one clip, same length, float32 (chapter 10).
 

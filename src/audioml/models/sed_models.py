@@ -10,7 +10,7 @@ one per class, trained with binary cross-entropy: several classes can be on at o
   frames of context), ``"rnn"`` (a bidirectional GRU over the frames: the whole scene as
   context) and ``"crnn"`` (the convolutions, then the GRU).
 
-Clip-level tags come from frame predictions by max pooling over time (:func:`clip_scores`).
+Clip-level tags come from frame predictions by max pooling over time (:func:`max_over_time`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 _KINDS = ("cnn", "rnn", "crnn")
 
 
-def clip_statistics(x: np.ndarray) -> np.ndarray:
+def band_summary(x: np.ndarray) -> np.ndarray:
     """Mean, standard deviation and max of every band over time: ``(n, n_frames, n_mels)`` -> ``(n, 3 n_mels)``."""
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 3:
@@ -43,7 +43,7 @@ def standardise(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     return ((np.asarray(x, dtype=np.float32) - mean) / std).astype(np.float32)
 
 
-def clip_scores(frame_scores: np.ndarray) -> np.ndarray:
+def max_over_time(frame_scores: np.ndarray) -> np.ndarray:
     """Clip-level scores from frame scores ``(n, n_frames, n_classes)`` by max pooling over time."""
     frame_scores = np.asarray(frame_scores)
     if frame_scores.ndim != 3:
