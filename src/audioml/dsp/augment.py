@@ -99,7 +99,7 @@ def add_noise(y: np.ndarray, noise: np.ndarray, snr: float) -> np.ndarray:
     return (y.astype(np.float64) + gain * noise).astype(np.float32)
 
 
-def mix(y: np.ndarray, other: np.ndarray, weight: float) -> np.ndarray:
+def blend(y: np.ndarray, other: np.ndarray, weight: float) -> np.ndarray:
     """Blend two clips of equal length: ``(1 - weight) * y + weight * other`` (mixup-style)."""
     y, other = _as_signal(y), _as_signal(other)
     if y.size != other.size:

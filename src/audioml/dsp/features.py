@@ -140,6 +140,20 @@ def _mel_power(y: np.ndarray, params: FeatureParams) -> np.ndarray:
     return np.einsum("...ft,mf->...mt", spectrum, mel_basis(params), optimize=True)
 
 
+def frame_count(n_samples: int, hop_length: int, window: int | None = None) -> int:
+    """How many frames a signal of ``n_samples`` gives: the book's two conventions, in one place.
+
+    Without ``window``: centred STFT frames (librosa's default, chapters 1-13),
+    ``1 + n_samples // hop_length``. With ``window``: windows that start at sample 0, every
+    ``hop_length``, the last one zero-padded to cover the end (YAMNet, chapters 8, 9 and 13).
+    """
+    if window is None:
+        return 1 + n_samples // hop_length
+    if n_samples < window:
+        raise ParameterError(f"a signal of {n_samples} samples is shorter than one window ({window})")
+    return 1 + -(-(n_samples - window) // hop_length)
+
+
 def mel_power(y: np.ndarray, params: FeatureParams) -> np.ndarray:
     """Mel power spectrogram of one clip, shape ``(n_mels, n_frames)``."""
     return _mel_power(_check_signal(y, params), params)

@@ -72,7 +72,9 @@ def frame_count(n_samples: int) -> int:
     """Number of YAMNet windows for ``n_samples``: the last one is zero-padded to cover the end (chapter 8)."""
     if n_samples < WINDOW:
         raise ValueError(f"a clip of {n_samples} samples is shorter than one YAMNet window ({WINDOW})")
-    return 1 + -(-(n_samples - WINDOW) // HOP)
+    from audioml.dsp.features import frame_count as frames  # librosa loads only when needed
+
+    return frames(n_samples, HOP, WINDOW)
 
 
 def frame_waveform(waveform: np.ndarray) -> np.ndarray:

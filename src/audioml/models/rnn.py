@@ -38,11 +38,6 @@ def content_length(y: np.ndarray) -> int:
     return int(nonzero[-1]) + 1 if nonzero.size else 0
 
 
-def n_frames(n_samples: int, params: FeatureParams) -> int:
-    """Frames of a centred STFT (librosa's default) of ``n_samples`` samples: ``1 + n_samples // hop``."""
-    return 1 + n_samples // params.hop_length
-
-
 def log_mel_sequence(
     y: np.ndarray, params: FeatureParams, n_steps: int, mean: np.ndarray | float = 0.0, std: np.ndarray | float = 1.0
 ) -> np.ndarray:
