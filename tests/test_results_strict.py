@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audioml.book.results import ResultsLog, read_results
+from audioml.book.results import ROW_NEEDS, ResultsLog, read_results
 from audioml.errors import DataNotFoundError, ParameterError
 
 pytestmark = pytest.mark.usefixtures("isolated_env")
 
 
 ROLE = {"role": "test", "protocol": "official-test", "selection": "fixed in advance"}
+assert set(ROLE) == set(ROW_NEEDS), "every row needs these three"
 
 
 def log_with(**extra: object) -> ResultsLog:

@@ -62,7 +62,7 @@ def provenance(folder: Path) -> pd.DataFrame:
 #: The roles a bar may be met by: test and cross-validation results, paired differences between
 #: them (a bar such as "better than the best baseline") and reference checks (a filterbank against
 #: librosa); never a validation score, a leaky demo, an unchosen variant or an oracle.
-_BAR_ROLES = (*RANKED_ROLES, "difference", "reference")
+BAR_ROLES = (*RANKED_ROLES, "difference", "reference")
 
 
 def _has_ranked_role(runs: pd.DataFrame, roles: tuple[str, ...] = RANKED_ROLES) -> pd.Series:
@@ -78,7 +78,7 @@ def _has_ranked_role(runs: pd.DataFrame, roles: tuple[str, ...] = RANKED_ROLES) 
 def best_per_task(runs: pd.DataFrame) -> pd.DataFrame:
     """For each (task, split, metric), the model with the highest value.
 
-    Oracles, differences and rows without a ranked role (:func:`_has_ranked_role`) are left out.
+    Oracles, differences and rows without a ranked role (``_has_ranked_role``) are left out.
     """
     ranked = ~runs["model"].map(is_reference) & _has_ranked_role(runs)
     ordered = runs[ranked].sort_values("value", ascending=False, kind="stable")
@@ -105,12 +105,12 @@ def check_bars(bars: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """Each bar with the largest matching measured value and whether it meets the threshold.
 
     The largest value is the best model for a ``>=`` bar and the worst case for a ``<=``
-    bar (an error that must stay small everywhere). Only rows with one of :data:`_BAR_ROLES` count (a
+    bar (an error that must stay small everywhere). Only rows with one of :data:`BAR_ROLES` count (a
     leaky demo or an unchosen variant never meets a bar). A bar whose chapter has no matching run is reported as
     not met, with no value.
     """
     rows = []
-    runs = runs[_has_ranked_role(runs, _BAR_ROLES)]
+    runs = runs[_has_ranked_role(runs, BAR_ROLES)]
     for bar in bars.itertuples(index=False):
         matching = runs[
             (runs["notebook"] == bar.notebook)

@@ -30,23 +30,22 @@ from audioml.settings import RESULTS_ENV, book_root, results_override
 __all__ = [
     "PACKAGED_RESULTS",
     "RANKED_ROLES",
-    "_RANKED_ROW_NEEDS",
-    "_ROW_NEEDS",
+    "ROW_NEEDS",
     "RESULTS_ENV",
-    "_ROLES",
+    "ROLES",
     "ResultsLog",
     "book_results_dir",
     "read_results",
     "results_dir",
 ]
 #: The roles a results row may carry (GUIDE §7).
-_ROLES = ("test", "cv", "validation", "leaky-demo", "unchosen", "oracle", "reference", "difference")
+ROLES = ("test", "cv", "validation", "leaky-demo", "unchosen", "oracle", "reference", "difference")
 #: The roles that are ranked (chapter 14) and meet bars: test results and cross-validation.
 RANKED_ROLES = ("test", "cv")
 #: What a ranked row must say when added: how its model and settings were chosen, and under which protocol.
 _RANKED_ROW_NEEDS = ("selection", "protocol")
 #: What every row must say by the time the file is written (issue 11): its role, protocol and selection.
-_ROW_NEEDS = ("role", "protocol", "selection")
+ROW_NEEDS = ("role", "protocol", "selection")
 _VERSIONED = ("tensorflow-cpu", "tensorflow", "keras", "librosa", "numpy", "scikit-learn", "micrograd")
 
 
@@ -170,7 +169,7 @@ class ResultsLog:
         """Record one measured number; ``extra`` holds e.g. a confidence interval (numbers,
         strings, lists and dicts of them; numpy values are converted, NaN and inf refused).
 
-        A ``role`` must be one of :data:`_ROLES`; a ``test`` or ``cv`` row also needs ``selection``
+        A ``role`` must be one of :data:`ROLES`; a ``test`` or ``cv`` row also needs ``selection``
         and ``protocol``.
         """
         where = f"{self.notebook}: {model}/{metric}"
@@ -181,8 +180,8 @@ class ResultsLog:
         if not math.isfinite(value):
             raise ParameterError(f"{where} is {value}; refusing to record it")
         role = extra.get("role")
-        if role is not None and role not in _ROLES:
-            raise ParameterError(f"{where}: role must be one of {', '.join(_ROLES)}; got {role!r}")
+        if role is not None and role not in ROLES:
+            raise ParameterError(f"{where}: role must be one of {', '.join(ROLES)}; got {role!r}")
         missing = [name for name in _RANKED_ROW_NEEDS if role in RANKED_ROLES and not extra.get(name)]
         if missing:
             raise ParameterError(
@@ -207,13 +206,13 @@ class ResultsLog:
     def write(self, folder: str | os.PathLike | None = None) -> Path:
         """Write ``<folder>/<notebook>.json`` atomically and return its path.
 
-        Every row must carry :data:`_ROW_NEEDS`; the first row that does not is named, and nothing
+        Every row must carry :data:`ROW_NEEDS`; the first row that does not is named, and nothing
         is written.
         """
         if not self.runs:
             raise ValueError(f"{self.notebook}: no runs recorded; call add() first")
         for i, run in enumerate(self.runs):
-            missing = [name for name in _ROW_NEEDS if not run.get(name)]
+            missing = [name for name in ROW_NEEDS if not run.get(name)]
             if missing:
                 raise ParameterError(
                     f"{self.notebook}: row {i} ({run['task']}, {run['split']}, {run['model']}, {run['metric']}) "

@@ -121,7 +121,7 @@ def event_based(
 
 
 class _WritableSeries(pd.Series):
-    """A Series whose ``to_numpy()`` is a writable copy (see :class:`_WritableFrame`)."""
+    """A Series whose ``to_numpy()`` is a writable copy (see ``_WritableFrame``)."""
 
     @property
     def _constructor(self) -> type:
@@ -156,7 +156,7 @@ def psds(
 ) -> float:
     """PSDS of frame ``scores`` against the truth rolls, computed exactly by sed_scores_eval.
 
-    ``scenario`` 1 or 2 takes DCASE task 4's criteria (:data:`_PSDS_SCENARIOS`); the false-positive
+    ``scenario`` 1 or 2 takes DCASE task 4's criteria (``_PSDS_SCENARIOS``); the false-positive
     rate is per hour of audio, up to ``max_efpr``. No threshold is chosen: PSDS integrates over all.
     """
     from sed_scores_eval.base_modules.scores import create_score_dataframe

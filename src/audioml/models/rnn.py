@@ -4,7 +4,7 @@ Clips of different lengths are zero-padded to one length. A mask tells the LSTM 
 which time steps are padding, so the recurrent state skips them and padding cannot change
 a prediction: a ``keras.layers.Masking`` layer where the network reads the sequence
 as it is (a step is padding when all its features equal :data:`MASK_VALUE`),
-:class:`_StepMask` and :class:`_FrameMask` where convolutions come first. Four builders
+``_StepMask`` and ``_FrameMask`` where convolutions come first. Four builders
 cover chapter 6's study, all masked:
 
 - :func:`raw_lstm`: one waveform sample per time step (thousands of steps);
@@ -192,7 +192,7 @@ def conv_gru(
     log of a log-mel does. With kernel 160, stride 20 and pool 4 at 8 kHz a frame spans
     27.5 ms and frames come every 80 samples, 10 ms (a log-mel's hop). A kernel-3 Conv1D
     adds context across neighbouring frames. Batch norm uses momentum 0.9, so its running
-    statistics keep up within a short training. :class:`_FrameMask` marks the frames inside
+    statistics keep up within a short training. ``_FrameMask`` marks the frames inside
     the clip; the others are zeroed and skipped by the GRU.
     """
     _check(n_classes)

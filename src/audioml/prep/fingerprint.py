@@ -61,7 +61,7 @@ def package_digest() -> str:
 
 @functools.cache
 def library_versions() -> dict[str, str]:
-    """Installed versions of :data:`_LIBRARIES` and of Python."""
+    """Installed versions of ``_LIBRARIES`` and of Python."""
     found = {"python": sys.version.split()[0]}
     for name in _LIBRARIES:
         try:
