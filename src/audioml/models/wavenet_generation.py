@@ -17,7 +17,7 @@ from audioml.models.wavenet import GatedResidualBlock, _check_positive, mu_law_e
 
 
 def generator_receptive_field(model: keras.Model) -> int:
-    """Receptive field in samples of a model from :func:`build_generator`."""
+    """Receptive field in samples of a model from :func:`~audioml.models.wavenet.build_generator`."""
     blocks = [layer for layer in model.layers if isinstance(layer, GatedResidualBlock)]
     return receptive_field(
         blocks[0].kernel_size, [b.dilation for b in blocks], model.get_layer("input_conv").kernel_size[0]
@@ -25,7 +25,8 @@ def generator_receptive_field(model: keras.Model) -> int:
 
 
 class FastGenerator:
-    """Sample-by-sample inference for a :func:`build_generator` model with per-layer activation queues.
+    """Sample-by-sample inference for a :func:`~audioml.models.wavenet.build_generator` model, with
+    per-layer activation queues.
 
     Every causal conv of kernel ``k`` and dilation ``d`` needs its input at ``t, t - d, ...,
     t - (k - 1) d``: a queue of the last ``(k - 1) d + 1`` input vectors holds exactly

@@ -21,7 +21,7 @@ def render_log_mels(bank: ClipBank, scene_events: list[list[dict]], batch: int =
     """Log-mels ``(n, n_frames, n_mels)`` of scenes, mixed in the STFT domain without their audio.
 
     The STFT is linear and every onset is a whole hop, so a scene's STFT is the sum of its clips'
-    STFTs, shifted and scaled: the same numbers as :func:`scene_log_mels` of :func:`render_audio`,
+    STFTs, shifted and scaled: the same numbers as :func:`scene_log_mels` of :func:`~audioml.prep.scenes.render_audio`,
     up to float rounding, for a fraction of the cost (the clips' STFTs are computed once).
     """
     config, params = bank.config, bank.config.features()

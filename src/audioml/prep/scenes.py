@@ -123,7 +123,7 @@ def prepare_clip(y: np.ndarray, config: SceneConfig) -> np.ndarray:
     ``level_db`` dBFS RMS. Raises ValueError for a clip with no sound at all.
 
     Whole hops matter: a clip placed at a whole-hop onset then has exactly the STFT frames and
-    activity frames it has on its own, shifted (:func:`render_log_mels` relies on it).
+    activity frames it has on its own, shifted (:func:`~audioml.prep.scene_features.render_log_mels` relies on it).
     """
     y = np.asarray(y, dtype=np.float32)
     active = np.flatnonzero(activity(y, config))
