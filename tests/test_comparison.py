@@ -6,12 +6,14 @@ import math
 import subprocess
 import sys
 import zipfile
+from fnmatch import fnmatch
 
 import pandas as pd
 import pytest
 from chapters import CHAPTERS, ROOT
 
-from audioml.book.comparison import BARS_FILE, best_per_task, check_bars, is_reference, load_bars
+from audioml.book.comparison import BAR_ROLES, BARS_FILE, best_per_task, check_bars, is_reference, load_bars
+from audioml.book.results import RANKED_ROLES, ROLES, read_results
 
 
 def runs(*rows) -> pd.DataFrame:
@@ -124,11 +126,6 @@ def test_no_bar_matches_several_ranked_models_in_the_committed_results() -> None
     """A bar is checked against the one model its chapter chose (issue 11): among the test and
     cross-validation rows, its patterns match one model at most (a reference check such as the
     gradient errors may span several)."""
-    from fnmatch import fnmatch
-
-    from audioml.book.comparison import load_bars
-    from audioml.book.results import RANKED_ROLES, read_results
-
     runs = read_results(ROOT / "results")
     runs = runs[runs["role"].isin(RANKED_ROLES)]
     for bar in load_bars().itertuples(index=False):
@@ -144,8 +141,6 @@ def test_no_bar_matches_several_ranked_models_in_the_committed_results() -> None
 
 
 def test_every_committed_row_says_its_role_protocol_and_selection() -> None:
-    from audioml.book.results import ROLES, read_results
-
     runs = read_results(ROOT / "results")
     for field in ("role", "protocol", "selection"):
         assert field in runs.columns, f"no row has a {field}"
@@ -155,8 +150,6 @@ def test_every_committed_row_says_its_role_protocol_and_selection() -> None:
 
 
 def test_bars_are_met_by_honest_rows_and_reference_checks_only() -> None:
-    from audioml.book.comparison import BAR_ROLES
-
     assert {"test", "cv", "difference", "reference"} == set(BAR_ROLES)
     runs = pd.DataFrame(
         [
