@@ -10,8 +10,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -118,3 +122,33 @@ def real_data(real_data_root: Path, isolated_env: Path, monkeypatch: pytest.Monk
     """``AUDIOML_DATA`` pointed at the real data root, with an isolated cache."""
     monkeypatch.setenv("AUDIOML_DATA", str(real_data_root))
     return real_data_root
+
+
+@dataclasses.dataclass
+class Server:
+    """A static HTTP server on 127.0.0.1 serving ``root``; ``requests`` lists the paths asked for."""
+
+    root: Path
+    url: str
+    requests: list[str]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    root = tmp_path / "www"
+    root.mkdir()
+    requests: list[str] = []
+
+    class Handler(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # keep the test output clean
+            requests.append(self.path)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield Server(root, f"http://127.0.0.1:{httpd.server_address[1]}", requests)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
+import re
+import struct
 
 import pytest
 from chapters import CHAPTERS, ROOT, read
@@ -91,3 +94,51 @@ def test_every_figure_has_alt_text(chapter) -> None:
     ]
     missing = [i for i, cell in enumerate(figures) if not cell.metadata.get("mystnb", {}).get("image", {}).get("alt")]
     assert not missing, f"{chapter.name}: figures {missing} have no alt text (audioml.book.alt_text.add_alt_text)"
+
+
+#: The width (CSS px) of a chapter's text column in a 1400 px window; figures wider than it are
+#: scaled down to it. tests/browser/test_layout.py measures it in Chromium.
+CONTENT_PX_AT_1400 = 784
+#: Chapters whose wide figures still have tick labels under 8 px; fixed at their next full run
+#: (issue 11 re-runs them), then removed from here: strict xfail says when.
+TICKS_PENDING = {"05_cnn", "09_sound_event_detection", "10_denoising_autoencoder"}
+
+
+def tick_points(notebook) -> float:
+    """The tick-label size (pt) a chapter's theme gives: seaborn's 11 pt for its notebook context,
+    scaled for the others, or matplotlib's 10 pt without a theme."""
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    theme = re.search(r"sns\.set_theme\(([^)]*)\)", code)
+    if theme is None:
+        return 10.0
+    context = re.search(r'context="(\w+)"', theme.group(1))
+    scale = re.search(r"font_scale=([\d.]+)", theme.group(1))
+    factor = {"paper": 0.8, "notebook": 1.0, "talk": 1.5, "poster": 2.0}[context.group(1) if context else "notebook"]
+    return 11.0 * factor * (float(scale.group(1)) if scale else 1.0)
+
+
+def png_width_and_dpi(data: str) -> tuple[int, float]:
+    """Pixel width and dots per inch (matplotlib writes them in the pHYs chunk) of a base64 PNG."""
+    raw = base64.b64decode(data)
+    width = struct.unpack(">I", raw[16:20])[0]
+    chunk = raw.find(b"pHYs")
+    return width, (struct.unpack(">I", raw[chunk + 4 : chunk + 8])[0] * 0.0254 if chunk > 0 else 72.0)
+
+
+@pytest.mark.parametrize(
+    "chapter",
+    [pytest.param(c, marks=pytest.mark.xfail(strict=True)) if c.stem in TICKS_PENDING else c for c in CHAPTERS],
+    ids=lambda p: p.stem,
+)
+def test_tick_labels_are_at_least_8_px_at_1400_px(chapter) -> None:
+    """A figure wider than the text column is scaled down: its tick labels must stay readable (issue 15)."""
+    notebook = read(chapter)
+    points, small = tick_points(notebook), []
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if "image/png" in output.get("data", {}):
+                width, dpi = png_width_and_dpi(output["data"]["image/png"])
+                shown = points * dpi / 72 * min(1.0, CONTENT_PX_AT_1400 / width)
+                if shown < 8:
+                    small.append(f"cell {index}: {width} px at {dpi:.0f} dpi, ticks {shown:.1f} px")
+    assert not small, f"{chapter.name}: tick labels under 8 px at 1400 px (narrow the figure): {small}"

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import io
 import re
 import sys
 import tarfile
-import threading
 import zipfile
-from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import Server
 
 from audioml.data import datasets
 from audioml.data.archives import extract_members
@@ -49,36 +46,6 @@ JUNK = {
 def _quiet_progress_bars(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the downloads' progress bars (tqdm writes to ``sys.stderr``) out of the output, even under ``-s``."""
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-
-
-@dataclasses.dataclass
-class Server:
-    """A static HTTP server on 127.0.0.1 serving ``root``; ``requests`` lists the paths asked for."""
-
-    root: Path
-    url: str
-    requests: list[str]
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    root = tmp_path / "www"
-    root.mkdir()
-    requests: list[str] = []
-
-    class Handler(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # keep the test output clean
-            requests.append(self.path)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield Server(root, f"http://127.0.0.1:{httpd.server_address[1]}", requests)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
 
 
 @pytest.fixture

@@ -10,18 +10,22 @@ import sys
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
 from chapters import CHAPTERS, ROOT, code_cells, imported_modules, read
 
 REPOSITORY = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+# The one place the release lives is pyproject.toml; every setup cell pins it.
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 SETUP_CELL = f"""# Setup: on Google Colab, install what Colab lacks; elsewhere this cell does nothing.
 import importlib.util
 import subprocess
 import sys
 
-if importlib.util.find_spec("google.colab") and not importlib.util.find_spec("audioml"):
+AUDIOML = "{VERSION}"  # the release of the book's package this chapter was run with
+if importlib.util.find_spec("google") and importlib.util.find_spec("google.colab"):
     pip = [sys.executable, "-m", "pip", "install", "-q"]
-    book = "audioml @ git+{REPOSITORY}"
+    book = f"audioml @ git+{REPOSITORY}@v{{AUDIOML}}"
     subprocess.run([*pip, "--no-deps", "micrograd==0.1.0", book], check=True)"""
 INSTALLED_BY_SETUP = {"audioml", "micrograd"}
 # Preinstalled on Google Colab (checked against Colab's `pip list`, 2026).

@@ -1,12 +1,16 @@
 """Grade every chapter through the autograder in fast mode: the reference solutions must score 100 %
 and the unmodified student copy 0 %, with its stubs run through the checks (which must fail them).
 
-Grading runs each notebook in a fresh temporary folder and kernel (see `audioml.book.grading.run`), so
-the committed notebooks and the book's `results/` are never touched; the fast-mode results file
-is written inside that folder, and its existence is checked.
+`make colab` runs the reference test in the Colab stand-in's kernel (``AUDIOML_KERNEL``), so every
+chapter runs top to bottom under Colab's versions; `make notebooks-fast` runs the student copies in
+the book's own environment. Grading runs each notebook in a fresh temporary folder and kernel (see
+`audioml.book.grading.run`), so the committed notebooks and the book's `results/` are never touched;
+the fast-mode results file is written inside that folder, and its existence is checked.
 """
 
 from __future__ import annotations
+
+import os
 
 import nbformat
 import pytest
@@ -17,6 +21,8 @@ from audioml.book.grading.gradebook import grade_submission, report
 from audioml.settings import cache_dir
 
 FAST_LIMIT_S = 180  # the book's budget for one chapter in fast mode
+#: The kernel the reference solutions run in: `make colab` sets the Colab stand-in's (tools/colab).
+KERNEL = os.environ.get("AUDIOML_KERNEL", "python3")
 WORDS = "the answer is the answer " * 10  # 50 words that argue nothing
 #: The lazy answers issue 12 quotes, put in the student copy instead of the stub, and the check's words that
 #: must fail each (so it is the check that catches it, not a missing name). They cost no extra kernel.
@@ -62,9 +68,9 @@ def with_lazy_answers(notebook: nbformat.NotebookNode) -> list[str]:
 def test_reference_solutions_score_full_marks_in_fast_mode(chapter, tmp_path) -> None:
     before = chapter.read_bytes()
     grade = grade_submission(
-        chapter, read(chapter), chapter.stem, time_limit_s=FAST_LIMIT_S + 60, shared_cache=cache_dir()
+        chapter, read(chapter), chapter.stem, time_limit_s=FAST_LIMIT_S + 60, shared_cache=cache_dir(), kernel=KERNEL
     )
-    print(report(grade), f"\n{chapter.stem}: graded in {grade.seconds:.0f} s")
+    print(report(grade), f"\n{chapter.stem}: graded in {grade.seconds:.0f} s (kernel {KERNEL})")
     assert chapter.read_bytes() == before, "grading must not touch the committed notebook"
     assert len(grade.points) >= 3, f"{chapter.stem} has {len(grade.points)} checked exercises; at least 3 are needed"
     assert grade.total == grade.maximum, (

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from audioml.errors import ParameterError
 from audioml.models import pretrained
 from audioml.models.pretrained import (
     EMBEDDING_SIZE,
@@ -146,7 +147,7 @@ def test_tfhub_backend_gives_the_same_interface(monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: object() if name == "tensorflow_hub" else real(name, *a)
     )
-    yamnet = pretrained.load_yamnet("auto")  # online (isolated_env unsets AUDIOML_OFFLINE) with the package
+    yamnet = pretrained.load_yamnet("tfhub")
     assert yamnet.source == "tfhub" and yamnet.class_names[3] == "name 3"
     out = yamnet(tone(2.0))
     assert out.scores.shape == (frame_count(32000), N_CLASSES) and out.scores.dtype == np.float32
@@ -244,3 +245,14 @@ def test_freezing_strategies_train_more_as_blocks_are_released() -> None:
     pretrained.set_trainable(base, 4)
     assert base.get_layer("block_14_expand").trainable and not base.get_layer("block_13_expand").trainable
     assert base.get_layer("Conv_1").trainable and not base.get_layer("Conv1").trainable
+
+
+def test_the_default_is_the_books_tflite_model_online_too(monkeypatch) -> None:
+    """Online, with tensorflow_hub installed (as on Colab), the default is still the int8 TFLite model."""
+    monkeypatch.setitem(sys.modules, "tensorflow_hub", types.ModuleType("tensorflow_hub"))  # never loaded
+    monkeypatch.setattr(pretrained, "_tflite_runner", lambda path: lambda waveform: None)
+    monkeypatch.setattr(pretrained, "_read_class_names", lambda path: [f"class {i}" for i in range(N_CLASSES)])
+    monkeypatch.setattr("audioml.data.loaders.yamnet_files", lambda: {"model": "m.tflite", "class_map": "c.csv"})
+    assert pretrained.load_yamnet().source == "tflite"
+    with pytest.raises(ParameterError, match="'auto'"):
+        pretrained.load_yamnet("auto")

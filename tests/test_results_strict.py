@@ -204,3 +204,23 @@ def test_a_row_without_role_protocol_or_selection_is_not_written(tmp_path: Path)
     with pytest.raises(ParameterError, match=r"05_cnn: row 1 \(esc10, fold-1, knn, accuracy\) has no protocol"):
         log.write(tmp_path)
     assert not list(tmp_path.iterdir()), "nothing is written"
+
+
+def test_mark_chosen_turns_only_the_chosen_models_rows_into_test_rows() -> None:
+    log = ResultsLog("02_x", fast=True)
+    for model in ("lr", "rf"):
+        for split in ("test", "cv"):
+            log.add(task="t", split=split, model=model, metric="acc", value=0.9, n_test=10, role="unchosen",
+                    protocol="p", selection="one of two")  # fmt: skip
+    assert log.mark_chosen("rf", "chosen by CV", split="test") == 1
+    roles = {(r["model"], r["split"]): (r["role"], r["selection"]) for r in log.runs}
+    assert roles[("rf", "test")] == ("test", "chosen by CV")
+    assert roles[("lr", "test")] == roles[("rf", "cv")] == ("unchosen", "one of two")
+
+
+def test_mark_chosen_refuses_a_model_with_no_matching_row() -> None:
+    log = ResultsLog("02_x", fast=True)
+    log.add(task="t", split="test", model="lr", metric="acc", value=0.9, n_test=10, role="unchosen", protocol="p",
+            selection="s")  # fmt: skip
+    with pytest.raises(ParameterError, match=r"02_x: no row of model 'svm' matches \{'split': 'test'\}"):
+        log.mark_chosen("svm", "chosen by CV", split="test")

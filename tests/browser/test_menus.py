@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,17 @@ def test_chapter_list_collapses_and_returns_on_a_desktop(browser, chapter: str) 
         page.wait_for_timeout(300)
         assert _dialog_open(page, "secondary"), f"{chapter} at {DESKTOP} px: 'on this page' opened nothing"
     page.close()
+
+
+def test_wide_figures_are_shown_at_the_text_width_the_tick_test_assumes(browser) -> None:  # noqa: F811
+    """tests/test_committed_notebooks.py reads tick sizes off the PNGs assuming this display width."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_committed_notebooks import CONTENT_PX_AT_1400
+
+    page = _open(browser, "01_signals", DESKTOP)
+    sizes = page.evaluate(
+        "[...document.querySelectorAll('.cell_output img')].map(i => [i.naturalWidth, i.clientWidth])"
+    )
+    page.close()
+    wide = [shown for natural, shown in sizes if natural > CONTENT_PX_AT_1400]
+    assert wide and set(wide) == {CONTENT_PX_AT_1400}, sizes

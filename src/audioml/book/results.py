@@ -203,6 +203,20 @@ class ResultsLog:
             raise ParameterError(f"{where}: {error}") from None
         self.runs.append(row)
 
+    def mark_chosen(self, model: str, selection: str, **where: object) -> int:
+        """Turn the rows of ``model`` that match ``where`` (field=value) into ``test`` rows chosen by ``selection``.
+
+        A chapter logs every candidate's test rows as ``unchosen``, chooses one model on
+        training-side data (validation or CV), then marks it (chapter 2). Returns how many rows
+        changed; raises :class:`~audioml.errors.ParameterError` when none matches.
+        """
+        rows = [r for r in self.runs if r["model"] == model and all(r.get(k) == v for k, v in where.items())]
+        if not rows:
+            raise ParameterError(f"{self.notebook}: no row of model {model!r} matches {where}; nothing marked")
+        for row in rows:
+            row.update(role="test", selection=selection)
+        return len(rows)
+
     def write(self, folder: str | os.PathLike | None = None) -> Path:
         """Write ``<folder>/<notebook>.json`` atomically and return its path.
 

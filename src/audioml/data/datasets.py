@@ -13,9 +13,11 @@ unpacked release through ``content_digest``); offline copies are checked against
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from audioml.data import esc50
 from audioml.data.download import MAX_BYTES
 from audioml.settings import CACHE_ENV, DATA_ENV, OFFLINE_ENV, cache_dir, data_root
 
@@ -52,7 +54,8 @@ class DatasetSpec:
     :func:`audioml.data.integrity.content_digest`) over files ending in ``digest_suffixes``;
     ``download_digest`` pins a fresh download where it differs from the offline copy
     (e.g. WAV online, FLAC offline); ``archive_sha256`` pins the archive's bytes;
-    ``max_bytes`` caps each download and the unpacked archive.
+    ``max_bytes`` caps each download and the unpacked archive; ``convert`` turns the downloaded
+    files of a staging folder into the offline copy's (it returns their paths).
     """
 
     name: str
@@ -71,6 +74,7 @@ class DatasetSpec:
     download_digest: str | None = None
     archive_sha256: str | None = None
     max_bytes: int = MAX_BYTES
+    convert: Callable[[Path, list[str]], list[str]] | None = None
 
     def digests(self) -> tuple[str, ...]:
         """The release digests a folder of this dataset may have (offline copy, fresh download)."""
@@ -96,15 +100,9 @@ def _esc10_member(member: str) -> str | None:
     return f"audio/{parts[-2]}/{parts[-1]}"
 
 
-def _esc50_member(member: str) -> str | None:
-    """The WAVs of the ESC-50 re-upload's ``audio/`` folder, kept under audio/."""
-    parts = member.split("/")
-    return f"audio/{parts[-1]}" if len(parts) == 3 and parts[1] == "audio" and member.endswith(".wav") else None
-
-
 _FSDD_COMMIT = "26eb9aaf76e81b692f806f9140c2d2777410d7a1"
 _ESC10_COMMIT = "553c8f1743b9dba6b282e1323c3ca8fa76923448"
-_ESC50_COMMIT = "7085beb71d02eb515b8bad56ad2a29e8fa0dcd08"
+_ESC50_RAW = "https://raw.githubusercontent.com/caitlinnguyen0/ESC-50/7085beb71d02eb515b8bad56ad2a29e8fa0dcd08/audio/"
 _PRA_RAW = "https://raw.githubusercontent.com/LCAV/pyroomacoustics/6fe43fecb7c358ac9aaa054e7e73641189f1afff/"
 _YAMNET_RAW = "https://raw.githubusercontent.com/Jaskaran197/Speaker-Detector/4ec29b6938f1051fe36b46786f8d486d8b74a38e/"
 
@@ -133,18 +131,20 @@ REGISTRY: dict[str, DatasetSpec] = {spec.name: spec for spec in [
         source_url="https://github.com/karolpiczak/ESC-50",
         license="CC BY-NC 3.0 (non-commercial use only)",
         citation="K. J. Piczak, ESC: Dataset for Environmental Sound Classification, ACM MM 2015",
-        # The offline copy's sources (its README): a re-upload of the same 414 ESC-50 v2 WAVs
-        # (MD5s match an independent index) and the upstream meta table, both at a commit.
-        archive_url=f"https://github.com/caitlinnguyen0/ESC-50/archive/{_ESC50_COMMIT}.zip",
-        archive_members=_esc50_member,
+        # The offline copy's sources (its README): a re-upload of ESC-50 v2 WAVs (MD5s match an
+        # independent index) and the upstream meta table, both at a commit. Online: only the 329
+        # clips the chapters read, made into the offline copy's FLACs (audioml.data.esc50).
         files=(RemoteFile("https://raw.githubusercontent.com/DaisioSK/ECS-DOT-Audio/"
                           "cb75661547499365c4fffc3af17d9819944093e5/data/meta/esc50.csv", "meta/esc50.csv",
-                          "ca660da60191a97de289983a05821c9382d852a38a2ba8428980816b68cf6246", 93742),),
+                          "ca660da60191a97de289983a05821c9382d852a38a2ba8428980816b68cf6246", 93742),
+               *(RemoteFile(f"{_ESC50_RAW}{clip['filename']}", f"audio/{clip['filename']}", clip["wav_sha256"],
+                            esc50.WAV_BYTES) for clip in esc50.clips())),
+        convert=esc50.wavs_to_flacs,
         content_digest="7a043bfca3e5b8833a909c336293ad33bf33d4cf4ff8f2f3209b7d0ab3c9ac75",
-        download_digest="373f052a31bf795e5bf7302abc0ab38ff4d166cd4be657d667f29e6047f0ef6d",
+        download_digest="98e19fd0f353b2818a16f552eb0354cbb608bbb52f37ea3f8bcbc66730a570d6",
         digest_suffixes=(".wav", ".flac", ".csv"),
-        notes="Offline copy: fold 4 (+14 clips) as 22.05 kHz FLAC; online: the same 414 clips as 44.1 kHz WAV "
-              "(pinned by the offline manifest's original_sha256)."),
+        notes="Offline copy: fold 4 (+14 clips) as 22.05 kHz FLAC; online: the 329 of them that chapters 8 and 12 "
+              "read, downloaded as 44.1 kHz WAV and converted to the same FLAC files."),
     DatasetSpec(
         name="librosa_examples", folder="librosa_examples", title="librosa example recordings",
         source_url="https://github.com/librosa/data", license="per file (PD, CC BY, CC BY-NC, CC BY 4.0)",
@@ -182,7 +182,7 @@ REGISTRY: dict[str, DatasetSpec] = {spec.name: spec for spec in [
                           "469be6a3421cbc52cf97e9f2f966cba984198e8e7af9854d68b3e3ebb1e04194", 4078224),
                RemoteFile(_YAMNET_RAW + "yamnet_class_map.csv", "yamnet_class_map.csv",
                           "cdf24d193e196d9e95912a2667051ae203e92a2ba09449218ccb40ef787c6df2", 14096)),
-        notes="Online, chapter 8 can load the float model from TF Hub instead."),
+        notes="The int8 model the book's numbers come from; load_yamnet(\"tfhub\") loads the float one instead."),
     DatasetSpec(  # chapter 13; offline: lossless FLAC copies of the WAVs, with labels, ids and licenses
         name="fsd_instruments", folder="fsd_instruments", title="FSDKaggle2018 instrument subset (300 clips)",
         source_url="https://zenodo.org/record/2552860", license="CC BY 4.0 (per clip: CC BY or CC0)",

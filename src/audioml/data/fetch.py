@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+from tqdm.auto import tqdm
 
 from audioml.data import datasets
 from audioml.data.archives import extract_members
@@ -36,6 +37,8 @@ from audioml.settings import DATA_ENV, cache_dir, data_root, offline
 
 #: Seconds a process waits for another one's download of the same dataset.
 _LOCK_TIMEOUT_S = 3600.0
+#: A dataset of this many files or more downloads without a progress bar per file.
+_QUIET_FROM = 20
 
 
 def _spec_for(name: str) -> datasets.DatasetSpec:
@@ -49,7 +52,8 @@ def _check_pins(spec: datasets.DatasetSpec, folder: Path) -> None:
     """Verify ``folder`` (manifest, sizes, hashes once) and the registry's own pins for its files."""
     verify_folder(folder, cache_dir() / "verified", spec.digests() or None, spec.digest_suffixes)
     rows = {row["path"]: row for row in read_manifest(folder)}
-    for remote in spec.files:
+    # converted downloads (ESC-50's WAVs, kept as FLAC) are pinned by the release digest alone
+    for remote in () if spec.convert is not None else spec.files:
         row = rows.get(remote.target)
         fix = f"restore {remote.target} from {remote.url}, or delete {folder} to download it again"
         if row is None:
@@ -140,9 +144,19 @@ def _stage(spec: datasets.DatasetSpec, work: Path) -> Path:
                 f"{spec.archive_url} holds none of the files of {spec.name!r}; nothing was "
                 f"kept. Fix: the archive's layout changed; report it, or use an offline copy"
             )
-    for remote in spec.files:
-        download_file(remote.url, staging / remote.target, remote.sha256, size=remote.size, max_bytes=spec.max_bytes)
+    many = len(spec.files) >= _QUIET_FROM  # one bar for the whole set, not one a file
+    for remote in tqdm(spec.files, desc=f"{spec.name}: {len(spec.files)} files", unit="file", disable=not many):
+        download_file(
+            remote.url,
+            staging / remote.target,
+            remote.sha256,
+            size=remote.size,
+            max_bytes=spec.max_bytes,
+            progress=not many,
+        )
         written.append(remote.target)
+    if spec.convert is not None:
+        written = spec.convert(staging, written)
     write_manifest(staging, written)
     expected = spec.download_digest or spec.content_digest
     try:

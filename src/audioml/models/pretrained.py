@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from audioml.errors import ParameterError
+
 SAMPLE_RATE = 16000
 WINDOW = 15600  # samples: 0.975 s, one YAMNet patch of 96 frames
 HOP = 7680  # samples: 0.48 s, YAMNet's own patch hop
@@ -152,32 +154,24 @@ def _hub_model(handle: str):
     return model, _read_class_names(path)
 
 
-def load_yamnet(source: str = "auto", hub_handle: str = _HUB_HANDLE) -> Yamnet:
-    """YAMNet from ``"tflite"`` (data root), ``"tfhub"`` (online) or ``"auto"`` (chapters 8, 9, 12, 13).
+def load_yamnet(source: str = "tflite", hub_handle: str = _HUB_HANDLE) -> Yamnet:
+    """YAMNet from ``"tflite"`` or ``"tfhub"`` (chapters 8, 9, 12, 13).
 
-    ``auto`` takes TF Hub when ``AUDIOML_OFFLINE`` is unset and ``tensorflow_hub`` is
-    installed, falling back (with a warning) to the TFLite model if that fails.
+    ``tflite``, the default, is the int8 model the book's numbers come from, online and offline
+    alike: from the data root, or downloaded into the cache and checked against its pinned
+    SHA-256. ``tfhub`` is TF Hub's float model (online, with ``tensorflow_hub``); its scores
+    differ a little from the book's.
     """
-    if source not in ("auto", "tflite", "tfhub"):
-        raise ValueError(f"source must be 'auto', 'tflite' or 'tfhub', got {source!r}")
-    from audioml.settings import offline
+    if source not in ("tflite", "tfhub"):
+        raise ParameterError(f"source must be 'tflite' (the book's model) or 'tfhub', got {source!r}")
+    if source == "tfhub":
+        model, names = _hub_model(hub_handle)
 
-    if source == "tfhub" or (source == "auto" and not offline() and importlib.util.find_spec("tensorflow_hub")):
-        try:
-            model, names = _hub_model(hub_handle)
-        except Exception as error:
-            if source == "tfhub":
-                raise
-            warnings.warn(
-                f"TF Hub's YAMNet could not be loaded ({error}); using the TFLite model instead", stacklevel=2
-            )
-        else:
+        def run(waveform: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            scores, embeddings, _ = model(waveform)
+            return np.asarray(scores), np.asarray(embeddings)
 
-            def run(waveform: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-                scores, embeddings, _ = model(waveform)
-                return np.asarray(scores), np.asarray(embeddings)
-
-            return Yamnet(run, names, "tfhub")
+        return Yamnet(run, names, "tfhub")
     from audioml.data.loaders import yamnet_files
 
     files = yamnet_files()

@@ -81,11 +81,12 @@ def grade_submission(
     points_file: Path = POINTS_FILE,
     run_stubs: bool = False,
     shared_cache: Path | None = None,
+    kernel: str = "python3",
 ) -> Grade:
     """Grade one submitted notebook against the reference chapter; never raises for a bad submission.
 
-    ``shared_cache``: a feature cache to share, for trusted notebooks only
-    (see :func:`~audioml.book.grading.run.run_steps`).
+    ``shared_cache``: a feature cache to share, for trusted notebooks only; ``kernel``: the Jupyter
+    kernel to run in (the Colab stage's ``audioml-colab``); see :func:`~audioml.book.grading.run.run_steps`.
 
     A submission with no answer to run is not executed at all (every exercise scores 0 with its
     reason), unless ``run_stubs``: then the stubs run through the checks, which must fail them.
@@ -119,7 +120,7 @@ def grade_submission(
     result = (
         RunResult()
         if nothing_to_run
-        else run_steps(steps, time_limit_s=time_limit_s, env=env, shared_cache=shared_cache)
+        else run_steps(steps, time_limit_s=time_limit_s, env=env, shared_cache=shared_cache, kernel=kernel)
     )
     grade.seconds, grade.note = round(result.seconds, 1), "; ".join(notes + ([result.fatal] if result.fatal else []))
     grade.results_written = result.results_written

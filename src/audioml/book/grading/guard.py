@@ -92,9 +92,12 @@ def _grader_snapshot(protected):
     chapter = {name: namespace[name] for name in protected if name in namespace and not name.startswith("_")}
     skip = {"sys", "os", "subprocess", "importlib", "warnings", "logging", "threading", "IPython", "ipykernel", "tqdm"}
     bound = {id(v) for v in chapter.values()}  # by identity: == on arrays and tensors is elementwise
+    # by identity too: a skipped module stays skipped under an alias (numba registers `sys` as
+    # numba.cpython.hashing.sys on Python 3.13, and IPython 7 swaps sys.excepthook on every cell)
+    skipped = {id(m) for name, m in list(_sys.modules.items()) if name.split(".")[0] in skip}
     modules = {name: m for name, m in list(_sys.modules.items()) if isinstance(m, _types.ModuleType)
                and (name.split(".")[0] in roots or id(m) in bound) and not name.startswith("audioml.book.grading")
-               and name.split(".")[0] not in skip}
+               and name.split(".")[0] not in skip and id(m) not in skipped}
     modules["builtins"] = _builtins
     saved = {(name, key): value for name, m in modules.items() for key, value in list(vars(m).items())
              if (callable(value) or isinstance(value, _types.ModuleType)) and not key.startswith("_")

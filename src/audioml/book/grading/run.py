@@ -80,11 +80,13 @@ def run_steps(
     book_root: Path = BOOK_ROOT,
     env: dict[str, str] | None = None,
     shared_cache: Path | None = None,
+    kernel: str = "python3",
 ) -> RunResult:
     """Execute ``steps`` in a fresh kernel and folder within ``time_limit_s`` seconds.
 
     The kernel's feature cache is an empty folder of its own unless ``shared_cache`` names a
-    trusted one (created if missing), which it may then read and write.
+    trusted one (created if missing), which it may then read and write. ``kernel`` names the
+    Jupyter kernel (another Python's, found through ``JUPYTER_PATH``).
     """
     result, start = RunResult(), time.perf_counter()
     work, private = _folder(book_root), Path(tempfile.mkdtemp(prefix="audioml-guard-"))
@@ -113,7 +115,7 @@ def run_steps(
     client = _Client(
         notebook,
         timeout=int(time_limit_s),
-        kernel_name="python3",
+        kernel_name=kernel,
         allow_errors=True,
         startup_timeout=120,
         resources={"metadata": {"path": str(work)}},
