@@ -12,7 +12,16 @@ import pandas as pd
 import pytest
 from chapters import CHAPTERS, ROOT
 
-from audioml.book.comparison import BAR_ROLES, BARS_FILE, best_per_task, check_bars, is_reference, load_bars
+from audioml.book.comparison import (
+    BAR_ROLES,
+    BARS_FILE,
+    best_per_task,
+    check_bars,
+    is_reference,
+    load_bars,
+    pareto_front,
+    ranked,
+)
 from audioml.book.results import RANKED_ROLES, ROLES, read_results
 
 
@@ -181,3 +190,33 @@ def test_bars_are_met_by_honest_rows_and_reference_checks_only() -> None:
     )
     checked = check_bars(bars, runs)
     assert checked["measured"].iloc[0] == 0.5 and not checked["met"].iloc[0], "a leaky demo never meets a bar"
+
+
+def test_a_bar_says_whether_its_interval_clears_it_too() -> None:
+    measured = runs(("05_cnn", "t", "s", "cnn", "accuracy", 0.95)).assign(ci_low=0.88, ci_high=0.99, ci="bootstrap")
+    result = check_bars(bar(), measured).iloc[0]
+    assert result["met"] and not result["bound_clears"] and result["interval"] == "bootstrap"
+    assert check_bars(bar(), measured.assign(ci_low=0.91)).iloc[0]["bound_clears"]
+    error = runs(("05_cnn", "t", "s", "m", "err", 1e-7)).assign(ci_low=0.0, ci_high=2e-6)
+    assert not check_bars(bar(model="*", metric="err", direction="<=", threshold=1e-6), error).iloc[0]["bound_clears"]
+    assert not check_bars(bar(), runs(("05_cnn", "t", "s", "cnn", "accuracy", 0.95))).iloc[0]["bound_clears"]
+
+
+def test_only_test_and_cv_rows_of_models_are_ranked() -> None:
+    measured = runs(*[("n", "t", "s", f"m-{role}", "accuracy", 0.5) for role in ROLES]).assign(role=list(ROLES))
+    measured.loc[len(measured)] = ["n", "t", "s", "oracle-mask", "accuracy", 0.9, "test"]
+    measured.loc[len(measured)] = ["n", "t", "s", "m-loss", "loss", 0.1, "test"]
+    assert sorted(ranked(measured)["role"]) == sorted(RANKED_ROLES)
+
+
+def test_models_under_different_protocols_never_compete() -> None:
+    measured = runs(("n", "t", "s", "a", "accuracy", 0.9), ("n", "t", "s", "b", "accuracy", 0.7)).assign(
+        protocol=["6 speakers", "1 speaker held out"], role="test"
+    )
+    assert sorted(best_per_task(measured)["model"]) == ["a", "b"]
+
+
+def test_the_pareto_front_keeps_what_nothing_beats_on_both_counts() -> None:
+    cost = pd.Series([1.0, 2.0, 3.0, 2.0, 5.0])
+    value = pd.Series([0.5, 0.8, 0.7, 0.8, 0.9])
+    assert pareto_front(cost, value).tolist() == [True, True, False, True, True]

@@ -47,8 +47,9 @@ LAZY = {
     ),
     "ex-14-1": ("def slowest_chapter(table):\n    return 'b'", "wrong on"),
     "ex-14-2": ("def interval_width(frame):\n    return pd.Series([0.05, np.nan])", "AssertionError"),
-    "ex-14-3": ("def overlapping_pairs(frame):\n    return [('cnn', 'rf')]", "AssertionError"),
-    "ex-14-4": (f"my_choice = {{'task': 'fsdd-digits', 'model': 'cnn-logmel', 'why': {WORDS!r}}}", "AssertionError"),
+    "ex-14-3": ("def mcnemar_p(truth, pred_a, pred_b):\n    return 0.625", "two identical models never disagree"),
+    "ex-14-4": ("def quotable(frame):\n    return frame[frame['split'].str.contains('test')]", "keep exactly"),
+    "ex-14-5": (f"my_choice = {{'task': 'fsdd-digits', 'model': 'cnn-logmel', 'why': {WORDS!r}}}", "AssertionError"),
 }
 
 

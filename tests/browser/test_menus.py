@@ -116,3 +116,20 @@ def test_wide_figures_are_shown_at_the_text_width_the_tick_test_assumes(browser)
     page.close()
     wide = [shown for natural, shown in sizes if natural > CONTENT_PX_AT_1400]
     assert wide and set(wide) == {CONTENT_PX_AT_1400}, sizes
+
+
+def test_the_comparison_tables_fit_the_text_column_untruncated(browser) -> None:  # noqa: F811
+    """Issue 11: every table of the comparison chapter reads at 1400 px without scrolling sideways,
+    and none is cut with "..." rows or columns."""
+    page = _open(browser, "14_comparison", DESKTOP)
+    tables = page.evaluate(
+        """() => [...document.querySelectorAll('.cell_output table')].map(t => ({
+            width: t.getBoundingClientRect().width,
+            column: t.closest('.cell_output').getBoundingClientRect().width,
+            cut: [...t.querySelectorAll('td, th')].some(c => c.textContent.trim() === '...'),
+        }))"""
+    )
+    page.close()
+    assert len(tables) >= 10
+    wide = [t for t in tables if t["width"] > t["column"] + 1]
+    assert not wide and not any(t["cut"] for t in tables), (wide, [t for t in tables if t["cut"]])

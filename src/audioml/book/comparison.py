@@ -1,4 +1,4 @@
-"""Read every chapter's results into the comparison tables of chapter 13.
+"""Read every chapter's results into the comparison tables of chapter 14.
 
 Nothing here holds a measured number: the values come from ``results/*.json``, the bars
 (the targets each chapter was written against) from ``data/bars.csv``.
@@ -75,19 +75,30 @@ def _has_ranked_role(runs: pd.DataFrame, roles: tuple[str, ...] = RANKED_ROLES) 
     return runs["role"].isna() | runs["role"].isin(roles)
 
 
-def best_per_task(runs: pd.DataFrame) -> pd.DataFrame:
-    """For each (task, split, metric), the model with the highest value.
+def ranked(runs: pd.DataFrame) -> pd.DataFrame:
+    """The rows a comparison may rank (chapter 14): test and cross-validation results of models on a
+    headline metric. Oracles, differences, references, validation scores, leaky demos and unchosen
+    variants are left out."""
+    keep = runs["metric"].isin(HEADLINE_METRICS) & ~runs["model"].map(is_reference) & _has_ranked_role(runs)
+    return runs[keep]
 
-    Oracles, differences and rows without a ranked role (``_has_ranked_role``) are left out.
+
+def best_per_task(runs: pd.DataFrame) -> pd.DataFrame:
+    """For each (task, split, protocol, metric), the :func:`ranked` row with the highest value.
+
+    Rows of one task under different protocols (training sizes, speakers held out) never compete.
     """
-    ranked = ~runs["model"].map(is_reference) & _has_ranked_role(runs)
-    ordered = runs[ranked].sort_values("value", ascending=False, kind="stable")
-    return (
-        ordered.groupby(["task", "split", "metric"], as_index=False)
-        .head(1)
-        .sort_values(["task", "split", "metric"])
-        .reset_index(drop=True)
-    )
+    keys = [k for k in ("task", "split", "protocol", "metric") if k in runs.columns]
+    ordered = ranked(runs).sort_values("value", ascending=False, kind="stable")
+    return ordered.groupby(keys, as_index=False).head(1).sort_values(keys).reset_index(drop=True)
+
+
+def pareto_front(cost: pd.Series, value: pd.Series) -> pd.Series:
+    """Mask of the rows no other row beats on both counts: cheaper or as cheap, and better or as good
+    (chapter 14's cost-against-accuracy figure)."""
+    points = list(zip(cost.to_numpy(dtype=float), value.to_numpy(dtype=float)))
+    front = [not any((c2 <= c and v2 >= v) and (c2 < c or v2 > v) for c2, v2 in points) for c, v in points]
+    return pd.Series(front, index=cost.index)
 
 
 def load_bars(path: Path = BARS_FILE) -> pd.DataFrame:
@@ -107,7 +118,9 @@ def check_bars(bars: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     The largest value is the best model for a ``>=`` bar and the worst case for a ``<=``
     bar (an error that must stay small everywhere). Only rows with one of :data:`BAR_ROLES` count (a
     leaky demo or an unchosen variant never meets a bar). A bar whose chapter has no matching run is reported as
-    not met, with no value.
+    not met, with no value. Each bar also gets the matching row's interval (``ci_low``, ``ci_high``,
+    its method in ``interval``) and ``bound_clears``: whether the interval's bound on the bar's side
+    meets the bar too (False without an interval).
     """
     rows = []
     runs = runs[_has_ranked_role(runs, BAR_ROLES)]
@@ -122,6 +135,9 @@ def check_bars(bars: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
         best = matching.sort_values("value", ascending=False).head(1)
         value = float(best["value"].iloc[0]) if len(best) else float("nan")
         met = meets(value, pd.Series(bar._asdict()))
+        low, high = (_field(best, name) for name in ("ci_low", "ci_high"))
+        # the bound on the bar's side: the lower one for a ">=" bar, the upper one for "<="
+        bound = low if bar.direction == ">=" else high
         rows.append(
             {
                 "notebook": bar.notebook,
@@ -130,11 +146,20 @@ def check_bars(bars: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
                 "model": best["model"].iloc[0] if len(best) else bar.model,
                 "bar": f"{bar.direction} {bar.threshold:g}",
                 "measured": value,
+                "ci_low": low,
+                "ci_high": high,
+                "interval": next((str(v) for v in (_field(best, "ci"), _field(best, "ci_method")) if v == v), ""),
                 "met": bool(len(best) and met),
+                "bound_clears": bool(bound == bound and meets(bound, pd.Series(bar._asdict()))),
                 "source": bar.source,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _field(row: pd.DataFrame, name: str) -> object:
+    """``row``'s (one row or none) value of ``name``, NaN when missing."""
+    return row[name].iloc[0] if len(row) and name in row.columns and pd.notna(row[name].iloc[0]) else float("nan")
 
 
 def find_bar(notebook: str, task: str, metric: str, model: str | None = None, path: Path = BARS_FILE) -> pd.Series:

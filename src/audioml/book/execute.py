@@ -27,7 +27,7 @@ from audioml.settings import book_root, cache_dir, data_root, results_override
 
 INJECTED_TAG = "injected-parameters"
 #: The first line of every chapter's setup cell (tests/test_notebook_structure.py has its text).
-SETUP_MARKER = "# Setup: on Google Colab"
+_SETUP_MARKER = "# Setup: on Google Colab"
 #: Lines of TensorFlow's C++ runtime (absl logging, oneDNN's notice, the TFLite delegate), not of the chapter.
 RUNTIME_LOG = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to "
@@ -99,7 +99,7 @@ def drop_runtime_logs(notebook: nbformat.NotebookNode) -> int:
 def code_sha256(notebook: nbformat.NotebookNode) -> str:
     """Hash of the source of every code cell but papermill's injected parameters and the setup cell.
 
-    The setup cell (it starts with ``SETUP_MARKER``) installs packages on Colab and does nothing
+    The setup cell (it starts with ``_SETUP_MARKER``) installs packages on Colab and does nothing
     elsewhere, so its text (the release it pins) cannot change an output.
     """
     sources = [
@@ -107,7 +107,7 @@ def code_sha256(notebook: nbformat.NotebookNode) -> str:
         for cell in notebook.cells
         if cell.cell_type == "code"
         and INJECTED_TAG not in cell.get("metadata", {}).get("tags", [])
-        and not cell.source.startswith(SETUP_MARKER)
+        and not cell.source.startswith(_SETUP_MARKER)
     ]
     return hashlib.sha256("\n\x00".join(sources).encode()).hexdigest()
 

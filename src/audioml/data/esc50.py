@@ -34,7 +34,7 @@ def clips() -> list[dict[str, str]]:
         return list(csv.DictReader(line for line in handle if not line.startswith("#")))
 
 
-def resample_like_the_offline_copy(wave: np.ndarray) -> np.ndarray:
+def _resample_like_the_offline_copy(wave: np.ndarray) -> np.ndarray:
     """44.1 kHz -> 22.05 kHz (soxr, very high quality), then scaled down, never clipped, to fit 16 bits."""
     resampled = soxr.resample(wave, SOURCE_RATE, BOOK_RATE, quality="VHQ")
     peak = float(np.max(np.abs(resampled))) if len(resampled) else 0.0
@@ -60,7 +60,7 @@ def wavs_to_flacs(folder: Path, written: list[str]) -> list[str]:
                 f"{wav} is {wave.ndim}-d at {rate} Hz, not an ESC-50 clip (mono, {SOURCE_RATE} Hz); it passed its "
                 "SHA-256, so the registry's pin is wrong: report it"
             )
-        sf.write(flac, resample_like_the_offline_copy(wave), BOOK_RATE, format="FLAC", subtype="PCM_16")
+        sf.write(flac, _resample_like_the_offline_copy(wave), BOOK_RATE, format="FLAC", subtype="PCM_16")
         wav.unlink()
         actual = sha256_file(flac)
         if actual != pinned[wav.name]:
