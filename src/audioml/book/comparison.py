@@ -135,7 +135,7 @@ def check_bars(bars: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
         best = matching.sort_values("value", ascending=False).head(1)
         value = float(best["value"].iloc[0]) if len(best) else float("nan")
         met = meets(value, pd.Series(bar._asdict()))
-        low, high = (_field(best, name) for name in ("ci_low", "ci_high"))
+        low, high = (_number(best, name) for name in ("ci_low", "ci_high"))
         # the bound on the bar's side: the lower one for a ">=" bar, the upper one for "<="
         bound = low if bar.direction == ">=" else high
         rows.append(
@@ -160,6 +160,12 @@ def check_bars(bars: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
 def _field(row: pd.DataFrame, name: str) -> object:
     """``row``'s (one row or none) value of ``name``, NaN when missing."""
     return row[name].iloc[0] if len(row) and name in row.columns and pd.notna(row[name].iloc[0]) else float("nan")
+
+
+def _number(row: pd.DataFrame, name: str) -> float:
+    """:func:`_field` as a float (NaN when missing or not a number)."""
+    value = _field(row, name)
+    return float(value) if isinstance(value, (int, float)) else float("nan")
 
 
 def find_bar(notebook: str, task: str, metric: str, model: str | None = None, path: Path = BARS_FILE) -> pd.Series:
