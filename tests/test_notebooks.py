@@ -71,15 +71,23 @@ def test_reference_solutions_score_full_marks_in_fast_mode(chapter, tmp_path) ->
     grade = grade_submission(
         chapter, read(chapter), chapter.stem, time_limit_s=FAST_LIMIT_S + 60, shared_cache=cache_dir(), kernel=KERNEL
     )
-    print(report(grade), f"\n{chapter.stem}: graded in {grade.seconds:.0f} s (kernel {KERNEL})")
+    print(
+        report(grade),
+        f"\n{chapter.stem}: graded in {grade.seconds:.0f} s ({grade.grader_seconds:.0f} s in the grader's own"
+        f" cells), {grade.cpu_seconds:.0f} CPU seconds in the kernel (kernel {KERNEL})",
+    )
     assert chapter.read_bytes() == before, "grading must not touch the committed notebook"
     assert len(grade.points) >= 3, f"{chapter.stem} has {len(grade.points)} checked exercises; at least 3 are needed"
     assert grade.total == grade.maximum, (
         f"{chapter.stem}: reference solutions lose points: {grade.reasons} {grade.note}"
     )
     assert f"{chapter.stem}.json" in grade.results_written, f"{chapter.stem} wrote no fast-mode results file"
-    assert grade.seconds <= FAST_LIMIT_S, (
-        f"{chapter.stem} took {grade.seconds:.0f} s in fast mode (budget {FAST_LIMIT_S} s)"
+    # CPU time, not wall time: `make colab` runs two chapters at once, one thread each, so a chapter's
+    # wall time depends on its neighbour; its kernel's CPU time does not (with one thread it is what
+    # the chapter takes alone on one core, at least as long as alone on two)
+    assert grade.cpu_seconds <= FAST_LIMIT_S, (
+        f"{chapter.stem} took {grade.cpu_seconds:.0f} CPU seconds in fast mode (budget {FAST_LIMIT_S} s;"
+        f" {grade.seconds:.0f} s of wall time)"
     )
 
 

@@ -37,6 +37,8 @@ class Grade:
     maximum: float = 0.0
     note: str = ""
     seconds: float = 0.0
+    grader_seconds: float = 0.0  # of ``seconds``, those in the grader's own cells (guard, snapshots, checks)
+    cpu_seconds: float = float("nan")  # the kernel's CPU time: the chapter's cost, whatever else ran beside it
     results_written: list[str] = field(default_factory=list)  # results files the run wrote in its folder
 
     @property
@@ -123,6 +125,7 @@ def grade_submission(
         else run_steps(steps, time_limit_s=time_limit_s, env=env, shared_cache=shared_cache, kernel=kernel)
     )
     grade.seconds, grade.note = round(result.seconds, 1), "; ".join(notes + ([result.fatal] if result.fatal else []))
+    grade.grader_seconds, grade.cpu_seconds = round(result.grader_seconds, 1), round(result.cpu_seconds, 1)
     grade.results_written = result.results_written
     names = {
         label: set().union(*(bound_names(reference.cells[i].source) for i in e.solutions))

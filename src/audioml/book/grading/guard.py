@@ -3,9 +3,9 @@
 Python's audit hooks (PEP 578) cannot be removed once added. The hook refuses, with a
 ``PermissionError``, to write, delete or rename outside the submission's folder and the
 system's temporary folder, to read any notebook or the book's ``notebooks/``, ``_build/``
-and ``.git/``, and to start processes (but joblib's ``lscpu`` and Graphviz's ``dot`` writing to a pipe); every
-refusal is also appended to a report file that
-the kernel opened before any student code ran. Used by :mod:`audioml.book.grading.run`.
+and ``.git/``, and to start processes (but joblib's ``lscpu``, ``ldconfig -p`` and Graphviz's
+``dot`` writing to a pipe); every refusal is also appended to a report file that the kernel
+opened before any student code ran. Used by :mod:`audioml.book.grading.run`.
 """
 
 from __future__ import annotations
@@ -51,10 +51,12 @@ def _grader_guard(report_path, allowed, forbidden, book, own):
                     if not inside(real, allowed) or (inside(real, book) and not inside(real, own)):
                         refuse(f"{event} {real}")
         elif event in processes:
-            argv = args[1] if event == "subprocess.Popen" and len(args) > 1 else None
+            argv = args[1] if event in ("subprocess.Popen", "os.posix_spawn") and len(args) > 1 else None
             program = basename(str(argv[0])) if isinstance(argv, (list, tuple)) and argv else ""
             if program == "lscpu" or (program == "dot" and not any(str(a).startswith(("-o", "-O")) for a in argv[1:])):
                 return  # joblib's core count; Graphviz rendering to a pipe (Keras plot_model): no files written
+            if program == "ldconfig" and [str(a) for a in argv[1:]] == ["-p"]:
+                return  # ctypes.util.find_library on Python 3.13 lists the library cache: it writes nothing
             refuse(f"{event} {str(args[:2])[:120]}")
 
     _sys.addaudithook(hook)

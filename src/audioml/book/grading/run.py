@@ -40,6 +40,8 @@ class RunResult:
     tests: dict[str, list[str | None]] = field(default_factory=dict)
     fatal: str = ""
     seconds: float = 0.0
+    grader_seconds: float = 0.0  # in the grader's own cells (guard, snapshot, verify), not the chapter's
+    cpu_seconds: float = float("nan")  # the kernel process's CPU time (user + system), read at the end
     results_written: list[str] = field(default_factory=list)
 
 
@@ -62,6 +64,23 @@ def _error_of(cell: nbformat.NotebookNode, status: str) -> str | None:
             f"{errors[-1].get('ename', 'Error')}: {value[0][:300]}" if value and value[0] else errors[-1].get("ename")
         )
     return f"the cell ended with status {status!r}"
+
+
+_CPU_PROBE = (
+    "import resource as _r\nprint(sum(getattr(_r.getrusage(_r.RUSAGE_SELF), f) for f in ('ru_utime', 'ru_stime')))"
+)
+
+
+def _kernel_cpu_seconds(client: NotebookClient, notebook: nbformat.NotebookNode) -> float:
+    """The kernel's CPU seconds so far: unlike wall time, the same whether or not other work shares the cores."""
+    probe = nbformat.v4.new_code_cell(_CPU_PROBE)
+    notebook.cells.append(probe)
+    client.execute_cell(probe, len(notebook.cells) - 1)
+    text = "".join(o.get("text", "") for o in probe.get("outputs", []) if o.get("name") == "stdout").strip()
+    try:
+        return float(text)
+    except ValueError:  # an answer that broke printing: no reading, and no claim either way
+        return float("nan")
 
 
 def _folder(book_root: Path) -> Path:
@@ -129,7 +148,10 @@ def run_steps(
                     raise CellTimeoutError(f"time limit of {time_limit_s:.0f} s reached")
                 client.timeout = max(1, int(remaining))
                 mark = report.stat().st_size if report.exists() else 0
+                began = time.perf_counter()
                 client.execute_cell(cell, index)
+                if index == 0 or step.kind in ("snapshot", "verify"):
+                    result.grader_seconds += time.perf_counter() - began
                 error = _error_of(cell, client.last_status)
                 if step.kind in ("answer", "test") and report.exists() and report.stat().st_size > mark:
                     with report.open("rb") as handle:
@@ -142,6 +164,8 @@ def run_steps(
                     break
                 if step.kind == "test":
                     result.tests.setdefault(step.label, []).append(error)
+            if not result.fatal:
+                result.cpu_seconds = _kernel_cpu_seconds(client, notebook)
     except CellTimeoutError:
         result.fatal = f"time limit of {time_limit_s:.0f} s reached (a cell hung or the answers are too slow)"
     except DeadKernelError as error:
