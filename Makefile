@@ -19,11 +19,12 @@ NBVAL_NOTEBOOKS := $(wildcard notebooks/01_*.ipynb notebooks/02_*.ipynb notebook
 	book-student grade lab clean
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml tools/warm_numba.py
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt -e .
 	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
+	$(PY) tools/warm_numba.py  # librosa's gufunc caches, before any stage runs in parallel
 	touch $@
 
 ## make book: render the book from the committed notebook outputs into _build/html (offline).
