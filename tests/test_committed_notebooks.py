@@ -101,7 +101,7 @@ def test_every_figure_has_alt_text(chapter) -> None:
 CONTENT_PX_AT_1400 = 784
 #: Chapters whose wide figures still have tick labels under 8 px; fixed at their next full run
 #: (issue 11 re-runs them), then removed from here: strict xfail says when.
-TICKS_PENDING = {"05_cnn", "09_sound_event_detection", "10_denoising_autoencoder"}
+TICKS_PENDING = {"05_cnn", "09_sound_event_detection"}
 
 
 def tick_points(notebook) -> float:

@@ -134,6 +134,16 @@ def test_oracle_masks_are_in_range_and_denoise() -> None:
     assert np.all(denoise.phase_sensitive_mask(S, S)[np.abs(S) > 1e-3] > 0.999)
 
 
+def test_ideal_ratio_mask_is_the_root_of_the_speech_power_share() -> None:
+    rng = np.random.default_rng(0)
+    S = rng.standard_normal((5, 7)) + 1j * rng.standard_normal((5, 7))
+    N = rng.standard_normal((5, 7)) + 1j * rng.standard_normal((5, 7))
+    speech, noise = denoise.ideal_ratio_mask(S, N), denoise.ideal_ratio_mask(N, S)
+    np.testing.assert_allclose(speech**2 + noise**2, 1.0, rtol=1e-5)  # the power shares sum to one
+    np.testing.assert_allclose(speech, np.abs(S) / np.hypot(np.abs(S), np.abs(N)), rtol=1e-5)
+    assert denoise.ideal_ratio_mask(np.zeros(3), np.zeros(3)).tolist() == [0.0, 0.0, 0.0]
+
+
 def test_log_magnitude_floor() -> None:
     spec = np.array([[0.0, 1.0, np.e - 1e-4]], dtype=np.complex64)
     np.testing.assert_allclose(denoise.log_magnitude(spec), [[np.log(1e-4), np.log(1 + 1e-4), 1.0]], atol=1e-5)

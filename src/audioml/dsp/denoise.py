@@ -138,9 +138,13 @@ def apply_mask(noisy: np.ndarray, mask: np.ndarray, n_fft: int = N_FFT, hop_leng
 
 
 def ideal_ratio_mask(clean_spec: np.ndarray, noise_spec: np.ndarray) -> np.ndarray:
-    """The ideal ratio mask ``|S| / (|S| + |N|)`` in [0, 1], from the true clean and noise STFTs (chapter 10)."""
-    clean, noise = np.abs(clean_spec), np.abs(noise_spec)
-    return (clean / np.maximum(clean + noise, 1e-12)).astype(np.float32)
+    """The ideal ratio mask ``sqrt(|S|^2 / (|S|^2 + |N|^2))`` in [0, 1], from the true clean and noise STFTs.
+
+    The standard definition (Wang, Narayanan and Wang, 2014, with exponent 1/2): the square root of
+    the speech's share of each bin's power (chapter 10).
+    """
+    clean, noise = np.abs(clean_spec) ** 2, np.abs(noise_spec) ** 2
+    return np.sqrt(clean / np.maximum(clean + noise, 1e-24)).astype(np.float32)
 
 
 def phase_sensitive_mask(clean_spec: np.ndarray, noisy_spec: np.ndarray) -> np.ndarray:
