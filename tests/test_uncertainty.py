@@ -15,6 +15,8 @@ from audioml.evaluation.uncertainty import (
     cluster_bootstrap_mean,
     mcnemar_exact,
     paired_cluster_bootstrap,
+    paired_shared_source_bootstrap,
+    shared_source_bootstrap,
 )
 
 
@@ -118,3 +120,88 @@ def test_nan_values_and_bad_settings_are_named() -> None:
         cluster_bootstrap(y_true, y_pred, np.arange(40), metrics.accuracy, confidence=95)
     with pytest.raises(ParameterError, match="n_boot"):
         paired_cluster_bootstrap(y_true, y_pred, y_pred, np.arange(40), metrics.accuracy, n_boot=0)
+
+
+def micro_f1_of(totals: np.ndarray) -> float:
+    true_pos, false_pos, false_neg = totals
+    return float(2 * true_pos / (2 * true_pos + false_pos + false_neg))
+
+
+def scene_counts(n: int = 120, seed: int = 0) -> tuple[np.ndarray, list[list[int]]]:
+    """Per-scene (TP, FP, FN) and the 2-4 of 30 source clips each scene was mixed from."""
+    rng = np.random.default_rng(seed)
+    sources = [list(rng.choice(30, size=int(rng.integers(2, 5)), replace=False)) for _ in range(n)]
+    hard = rng.random(30) < 0.3  # a hard clip makes every scene it is in worse
+    counts = np.array([[5 - 2 * hard[s].sum(), 1 + hard[s].sum(), 1 + hard[s].sum()] for s in sources])
+    return counts.clip(0), sources
+
+
+def test_shared_source_bootstrap_with_one_source_per_item_is_the_cluster_bootstrap() -> None:
+    values = np.random.default_rng(4).normal(size=50)
+    clusters = np.repeat(np.arange(10), 5)
+    oracle = cluster_bootstrap_mean(values, clusters, n_boot=1000, seed=7)
+    ours = shared_source_bootstrap(
+        np.column_stack([values, np.ones(50)]), [[c] for c in clusters], lambda t: t[0] / t[1], n_boot=1000, seed=7
+    )
+    assert (ours.value, ours.low, ours.high) == pytest.approx((oracle.value, oracle.low, oracle.high))
+
+
+def test_shared_sources_widen_the_interval_that_independent_scenes_would_give() -> None:
+    counts, sources = scene_counts()
+    shared = shared_source_bootstrap(counts, sources, micro_f1_of, n_boot=1000)
+    naive = shared_source_bootstrap(counts, [[k] for k in range(len(counts))], micro_f1_of, n_boot=1000)
+    assert shared.value == pytest.approx(micro_f1_of(counts.sum(axis=0)))
+    assert shared.high - shared.low > 1.5 * (naive.high - naive.low)
+    assert shared.low <= shared.value <= shared.high
+
+
+def test_paired_shared_source_bootstrap_finds_a_real_gain_and_none_where_there_is_none() -> None:
+    counts, sources = scene_counts()
+    better = counts + np.array([1, 0, 0])  # one more hit in every scene
+    gain = paired_shared_source_bootstrap(better, counts, sources, micro_f1_of, n_boot=1000)
+    assert gain.difference.value > 0 and gain.difference.low > 0 and gain.p_value < 0.01
+    same = paired_shared_source_bootstrap(counts, counts, sources, micro_f1_of, n_boot=200)
+    assert same.difference.value == 0 and same.p_value == 1.0
+    assert "30 sources" in same.method
+
+
+@pytest.mark.parametrize(
+    ("sources", "message"),
+    [
+        ([[1, 2]] * 119 + [[]], r"items \[119\] have no sources"),
+        ([[3]] * 120, "single source"),
+        ([[1, 2]] * 10, "sources names 10 items but counts has 120"),
+    ],
+)
+def test_bad_sources_are_named(sources: list[list[int]], message: str) -> None:
+    counts, _ = scene_counts()
+    with pytest.raises(ParameterError, match=message):
+        shared_source_bootstrap(counts, sources, micro_f1_of)
+
+
+def test_bad_counts_are_named() -> None:
+    counts, sources = scene_counts()
+    with pytest.raises(ParameterError, match="1 NaN or infinite"):
+        shared_source_bootstrap(np.where(np.arange(360).reshape(120, 3) == 4, np.nan, counts), sources, micro_f1_of)
+    with pytest.raises(ParameterError, match="same items"):
+        paired_shared_source_bootstrap(counts, counts[:10], sources, micro_f1_of)
+
+
+def test_stratified_cluster_bootstrap_keeps_every_class_and_its_groups() -> None:
+    rng = np.random.default_rng(3)
+    recordings = np.repeat(np.arange(40), 2)  # two clips per recording
+    is_dog = recordings < 4  # four dog recordings among forty
+    # clips of one recording sound alike: a shared recording effect, little clip noise
+    scores = np.where(is_dog, 1.0, 0.0) + rng.normal(0, 0.8, size=40)[recordings] + rng.normal(0, 0.1, size=80)
+    # unstratified, some resamples hold no dog and the AUC is undefined
+    with pytest.raises(ParameterError, match="needs both classes"):
+        cluster_bootstrap(is_dog, scores, recordings, metrics.roc_auc, n_boot=500)
+    stratified = cluster_bootstrap(is_dog, scores, recordings, metrics.roc_auc, n_boot=500, stratified=True)
+    assert stratified.value == pytest.approx(metrics.roc_auc(is_dog, scores))
+    assert 0 <= stratified.low <= stratified.value <= stratified.high <= 1
+    # clips resampled one by one (each its own group) give a narrower interval
+    clipwise = cluster_bootstrap(is_dog, scores, np.arange(80), metrics.roc_auc, n_boot=500, stratified=True)
+    assert clipwise.high - clipwise.low < stratified.high - stratified.low
+    mixed = np.where(np.arange(80) == 0, 5, recordings)  # recording 5 now holds a dog clip too
+    with pytest.raises(ParameterError, match="spans several strata"):
+        cluster_bootstrap(is_dog, scores, mixed, metrics.roc_auc, n_boot=10, stratified=True)

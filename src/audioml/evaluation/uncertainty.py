@@ -7,6 +7,8 @@ bootstrap that draws clips one by one then gives intervals that are too narrow.
 are compared with a paired test, never by whether their intervals overlap:
 :func:`paired_cluster_bootstrap` (the difference of any metric, groups kept together) and
 :func:`mcnemar_exact` (accuracy, from the items on which exactly one model is right).
+Items built from *several* sources at once, such as scenes mixed from a few clips, take
+:func:`shared_source_bootstrap`, which resamples the sources and weights each item by them.
 Near-perfect accuracies take :func:`audioml.evaluation.metrics.clopper_pearson`, which does not collapse.
 
 Bad input (unequal lengths, NaN values, an empty group label, a single group) is a
@@ -16,7 +18,7 @@ and 10 (denoising), and meant for every chapter with clustered test items.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +29,7 @@ from audioml.errors import ParameterError
 from audioml.evaluation.metrics import Interval, _confidence
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
+Statistic = Callable[[np.ndarray], float]
 
 
 @dataclass(frozen=True)
@@ -78,10 +81,24 @@ def _check_n_boot(n_boot: int) -> None:
         raise ParameterError(f"n_boot must be a positive integer, got {n_boot!r}")
 
 
-def _draws(members: list[np.ndarray], n_boot: int, seed: int) -> list[np.ndarray]:
+def _draws(members: list[np.ndarray], n_boot: int, seed: int, strata: np.ndarray | None = None) -> list[np.ndarray]:
+    """Item indices of ``n_boot`` resamples of whole groups, drawn within each stratum if given."""
     _check_n_boot(n_boot)
     rng = np.random.default_rng(seed)
-    return [np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))]) for _ in range(n_boot)]
+    if strata is None:
+        return [
+            np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))]) for _ in range(n_boot)
+        ]
+    layers = []
+    for stratum in np.unique(strata):
+        inside = [m for m in members if strata[m[0]] == stratum]
+        if any(len(np.unique(strata[m])) > 1 for m in inside):
+            raise ParameterError(f"a group spans several strata (stratum {stratum!r}): each group must lie in one")
+        layers.append(inside)
+    return [
+        np.concatenate([layer[g] for layer in layers for g in rng.integers(0, len(layer), len(layer))])
+        for _ in range(n_boot)
+    ]
 
 
 def _interval(estimate: float, values: np.ndarray, confidence: float) -> Interval:
@@ -97,6 +114,12 @@ def _interval(estimate: float, values: np.ndarray, confidence: float) -> Interva
     return Interval(estimate, min(float(low), estimate), max(float(high), estimate))
 
 
+def _two_sided_p(differences: np.ndarray) -> float:
+    """Twice the smaller share of resampled differences on either side of zero, at least one resample's share."""
+    below, above = float(np.mean(differences <= 0)), float(np.mean(differences >= 0))
+    return min(1.0, max(2 * min(below, above), 1 / len(differences)))
+
+
 def cluster_bootstrap(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -105,14 +128,21 @@ def cluster_bootstrap(
     n_boot: int = 2000,
     seed: int = 0,
     confidence: float = 0.95,
+    stratified: bool = False,
 ) -> Interval:
     """Percentile interval of ``metric(y_true, y_pred)`` that resamples whole ``groups``.
 
     Every resample draws as many groups as there are, with replacement, and keeps all items of
-    each drawn group. With one item per group it is the ordinary bootstrap.
+    each drawn group. With one item per group it is the ordinary bootstrap. ``stratified=True``
+    draws the groups of each class of ``y_true`` separately (each group must hold one class),
+    so that every resample keeps its positives: for a ROC-AUC with few positive recordings
+    (chapter 12).
     """
     truth, predicted, grouping = _checked(y_true, [y_pred], groups)
-    values = np.array([metric(truth[rows], predicted[rows]) for rows in _draws(_members(grouping), n_boot, seed)])
+    strata = truth if stratified else None
+    values = np.array(
+        [metric(truth[rows], predicted[rows]) for rows in _draws(_members(grouping), n_boot, seed, strata)]
+    )
     return _interval(float(metric(truth, predicted)), values, confidence)
 
 
@@ -156,9 +186,9 @@ def paired_cluster_bootstrap(
     values = np.array([metric(truth[r], a[r]) - metric(truth[r], b[r]) for r in draws])
     estimate = float(metric(truth, a) - metric(truth, b))
     difference = _interval(estimate, values, confidence)
-    below, above = float(np.mean(values <= 0)), float(np.mean(values >= 0))
-    p_value = min(1.0, max(2 * min(below, above), 1 / n_boot))
-    return PairedComparison(difference, float(p_value), f"paired bootstrap over {len(np.unique(grouping))} groups")
+    return PairedComparison(
+        difference, _two_sided_p(values), f"paired bootstrap over {len(np.unique(grouping))} groups"
+    )
 
 
 def mcnemar_exact(y_true: ArrayLike, pred_a: ArrayLike, pred_b: ArrayLike) -> PairedComparison:
@@ -180,3 +210,86 @@ def mcnemar_exact(y_true: ArrayLike, pred_a: ArrayLike, pred_b: ArrayLike) -> Pa
     low, high = (2 * share.low - 1) * scale, (2 * share.high - 1) * scale
     method = f"McNemar exact, {only_a} items only A gets right, {only_b} only B"
     return PairedComparison(Interval(estimate, min(low, estimate), max(high, estimate)), float(test.pvalue), method)
+
+
+def _source_codes(sources: Sequence[Sequence[Hashable]], n_items: int) -> tuple[list[np.ndarray], int]:
+    if len(sources) != n_items:
+        raise ParameterError(
+            f"sources names {len(sources)} items but counts has {n_items} rows; give one list per item"
+        )
+    empty = [k for k, item in enumerate(sources) if len(item) == 0]
+    if empty:
+        raise ParameterError(f"items {empty[:5]} have no sources: every item needs the recordings it was mixed from")
+    names = sorted({str(s) for item in sources for s in item})
+    if len(names) < 2:
+        raise ParameterError(
+            f"all items share a single source ({names[0]!r}): resampling needs at least two independent sources"
+        )
+    code = {name: k for k, name in enumerate(names)}
+    return [np.array(sorted({code[str(s)] for s in item})) for item in sources], len(names)
+
+
+def _shared_source_values(
+    counts: ArrayLike, sources: Sequence[Sequence[Hashable]], statistic: Statistic, n_boot: int, seed: int
+) -> tuple[float, np.ndarray, int]:
+    table = np.asarray(counts, dtype=float)
+    if table.ndim == 1:
+        table = table[:, None]
+    if table.ndim != 2 or len(table) == 0:
+        raise ParameterError(f"counts must be a non-empty (items, statistics) array, got shape {table.shape}")
+    if not np.all(np.isfinite(table)):
+        raise ParameterError(f"counts hold {int(np.sum(~np.isfinite(table)))} NaN or infinite values; drop them first")
+    members, n_sources = _source_codes(sources, len(table))
+    _check_n_boot(n_boot)
+    draws = np.random.default_rng(seed).integers(n_sources, size=(n_boot, n_sources))
+    multiplicity = np.stack([np.bincount(row, minlength=n_sources) for row in draws]).astype(float)
+    weights = np.stack([multiplicity[:, m].prod(axis=1) for m in members], axis=1)
+    values = np.array([statistic(row) for row in weights @ table])
+    return float(statistic(table.sum(axis=0))), values, n_sources
+
+
+def shared_source_bootstrap(
+    counts: ArrayLike,
+    sources: Sequence[Sequence[Hashable]],
+    statistic: Statistic,
+    n_boot: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> Interval:
+    """Interval of ``statistic(counts.sum(axis=0))`` when each item is made of several sources (chapter 9).
+
+    ``counts`` holds additive per-item numbers (true positives, false positives, false
+    negatives of a scene); ``sources[i]`` lists the recordings item ``i`` was mixed from. Each
+    resample draws the sources with replacement and gives item ``i`` the product of its sources'
+    draw counts as weight, so an item counts only as often as all its sources were drawn: the
+    multi-way bootstrap of Owen and Eckles (2012). With one source per item it is
+    :func:`cluster_bootstrap_mean` (same draws for the same seed).
+    """
+    estimate, values, _ = _shared_source_values(counts, sources, statistic, n_boot, seed)
+    return _interval(estimate, values, confidence)
+
+
+def paired_shared_source_bootstrap(
+    counts_a: ArrayLike,
+    counts_b: ArrayLike,
+    sources: Sequence[Sequence[Hashable]],
+    statistic: Statistic,
+    n_boot: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> PairedComparison:
+    """``statistic`` of model A minus that of B on the same multi-source items, both weighted by the same draws."""
+    a, b = np.asarray(counts_a, dtype=float), np.asarray(counts_b, dtype=float)
+    if a.shape != b.shape:
+        raise ParameterError(
+            f"counts_a has shape {a.shape} but counts_b {b.shape}: score both models on the same items"
+        )
+    width = 1 if a.ndim == 1 else a.shape[1]
+
+    def difference(row: np.ndarray) -> float:
+        return float(statistic(row[:width]) - statistic(row[width:]))
+
+    joined = np.column_stack([a.reshape(len(a), width), b.reshape(len(b), width)])
+    estimate, values, n_sources = _shared_source_values(joined, sources, difference, n_boot, seed)
+    method = f"paired multi-way bootstrap over {n_sources} sources"
+    return PairedComparison(_interval(estimate, values, confidence), _two_sided_p(values), method)
