@@ -99,9 +99,6 @@ def test_every_figure_has_alt_text(chapter) -> None:
 #: The width (CSS px) of a chapter's text column in a 1400 px window; figures wider than it are
 #: scaled down to it. tests/browser/test_layout.py measures it in Chromium.
 CONTENT_PX_AT_1400 = 784
-#: Chapters whose wide figures still have tick labels under 8 px; fixed at their next full run
-#: (issue 11 re-runs them), then removed from here: strict xfail says when.
-TICKS_PENDING = {"05_cnn", "09_sound_event_detection"}
 
 
 def tick_points(notebook) -> float:
@@ -125,11 +122,7 @@ def png_width_and_dpi(data: str) -> tuple[int, float]:
     return width, (struct.unpack(">I", raw[chunk + 4 : chunk + 8])[0] * 0.0254 if chunk > 0 else 72.0)
 
 
-@pytest.mark.parametrize(
-    "chapter",
-    [pytest.param(c, marks=pytest.mark.xfail(strict=True)) if c.stem in TICKS_PENDING else c for c in CHAPTERS],
-    ids=lambda p: p.stem,
-)
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_tick_labels_are_at_least_8_px_at_1400_px(chapter) -> None:
     """A figure wider than the text column is scaled down: its tick labels must stay readable (issue 15)."""
     notebook = read(chapter)
