@@ -162,7 +162,7 @@ def bootstrap_ci(
     confidence: float = 0.95,
     stratified: bool = True,
 ) -> Interval:
-    """Percentile-bootstrap interval of ``metric(y_true, y_pred)`` over the test clips (chapters 2, 5, 6, 8, 10-12).
+    """Percentile-bootstrap interval of ``metric(y_true, y_pred)`` over the test clips (chapters 2, 8).
 
     ``y_pred`` may be labels or scores (e.g. for :func:`roc_auc`). Each resample draws
     the test clips with replacement; with ``stratified=True`` it draws within each true

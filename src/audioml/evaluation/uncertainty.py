@@ -29,7 +29,7 @@ from audioml.errors import ParameterError
 from audioml.evaluation.metrics import Interval, _confidence
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
-Statistic = Callable[[np.ndarray], float]
+_Statistic = Callable[[np.ndarray], float]
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def cluster_bootstrap(
     confidence: float = 0.95,
     stratified: bool = False,
 ) -> Interval:
-    """Percentile interval of ``metric(y_true, y_pred)`` that resamples whole ``groups``.
+    """Percentile interval of ``metric(y_true, y_pred)`` resampling whole ``groups`` (chapters 6, 11-13).
 
     Every resample draws as many groups as there are, with replacement, and keeps all items of
     each drawn group. With one item per group it is the ordinary bootstrap. ``stratified=True``
@@ -230,7 +230,7 @@ def _source_codes(sources: Sequence[Sequence[Hashable]], n_items: int) -> tuple[
 
 
 def _shared_source_values(
-    counts: ArrayLike, sources: Sequence[Sequence[Hashable]], statistic: Statistic, n_boot: int, seed: int
+    counts: ArrayLike, sources: Sequence[Sequence[Hashable]], statistic: _Statistic, n_boot: int, seed: int
 ) -> tuple[float, np.ndarray, int]:
     table = np.asarray(counts, dtype=float)
     if table.ndim == 1:
@@ -251,7 +251,7 @@ def _shared_source_values(
 def shared_source_bootstrap(
     counts: ArrayLike,
     sources: Sequence[Sequence[Hashable]],
-    statistic: Statistic,
+    statistic: _Statistic,
     n_boot: int = 2000,
     seed: int = 0,
     confidence: float = 0.95,
@@ -273,7 +273,7 @@ def paired_shared_source_bootstrap(
     counts_a: ArrayLike,
     counts_b: ArrayLike,
     sources: Sequence[Sequence[Hashable]],
-    statistic: Statistic,
+    statistic: _Statistic,
     n_boot: int = 2000,
     seed: int = 0,
     confidence: float = 0.95,
