@@ -96,3 +96,17 @@ def test_class_f1_curves_match_scikit_learn_per_class() -> None:
         expected = f1_score(truth, scores >= threshold, average=None, zero_division=0)
         np.testing.assert_allclose(curves.loc[threshold, [0, 1, 2]].to_numpy(dtype=float), expected)
         assert curves.loc[threshold, "micro"] == pytest.approx(f1_score(truth, scores >= threshold, average="micro"))
+
+
+def test_scene_counts_add_up_to_the_micro_f1_of_all_scenes() -> None:
+    rng = np.random.default_rng(3)
+    truth, decided = rng.random((12, 10, 4)) < 0.3, rng.random((12, 10, 4)) < 0.35
+    counts = met.scene_counts(truth, decided)
+    assert counts.shape == (12, 3)
+    assert counts[:, 0].sum() == np.sum(truth & decided)
+    assert met.micro_f1_from_counts(counts.sum(axis=0)) == pytest.approx(met.micro_f1(truth, decided))
+    # one scene alone: its own counts give its own F1
+    assert met.micro_f1_from_counts(counts[4]) == pytest.approx(met.micro_f1(truth[4], decided[4]))
+    assert met.micro_f1_from_counts([0, 0, 0]) == 1.0  # nothing to find, nothing found
+    with pytest.raises(ValueError, match="one shape"):
+        met.scene_counts(truth, decided[:, :5])

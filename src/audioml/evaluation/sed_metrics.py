@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.metrics import f1_score
 
 AVERAGES = ("micro", "macro", "weighted", "samples")
@@ -52,12 +53,30 @@ def _check_pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.
     return flat(y_true), flat(y_pred)
 
 
+def micro_f1_from_counts(counts: ArrayLike) -> float:
+    """F1 from summed ``(true positives, false positives, false negatives)``; 1.0 when all are zero."""
+    tp, fp, fn = (float(c) for c in np.asarray(counts))
+    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
+
+
 def micro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """F1 from the TP, FP and FN counted over every row and class (numpy; equals sklearn's micro)."""
     y_true, y_pred = _check_pair(y_true, y_pred)
-    tp = np.sum(y_true & y_pred)
-    wrong = np.sum(y_true != y_pred)
-    return float(2 * tp / (2 * tp + wrong)) if tp + wrong else 1.0
+    return micro_f1_from_counts([np.sum(y_true & y_pred), np.sum(~y_true & y_pred), np.sum(y_true & ~y_pred)])
+
+
+def scene_counts(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """``(n_scenes, 3)``: each scene's true positives, false positives and false negatives, over its
+    segments and classes (chapter 9). Their column sums give :func:`micro_f1` through
+    :func:`micro_f1_from_counts`; per scene, they are what a bootstrap over scenes resamples."""
+    y_true, y_pred = np.asarray(y_true).astype(bool), np.asarray(y_pred).astype(bool)
+    if y_true.shape != y_pred.shape or y_true.ndim < 2:
+        raise ValueError(
+            f"expected truth and prediction of one shape (n_scenes, ..., n_classes), "
+            f"got {y_true.shape} vs {y_pred.shape}"
+        )
+    axes = tuple(range(1, y_true.ndim))
+    return np.stack([(y_true & y_pred).sum(axes), (~y_true & y_pred).sum(axes), (y_true & ~y_pred).sum(axes)], axis=1)
 
 
 def tagging_f1(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
