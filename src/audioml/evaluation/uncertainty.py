@@ -85,16 +85,11 @@ def _draws(members: list[np.ndarray], n_boot: int, seed: int, strata: np.ndarray
     """Item indices of ``n_boot`` resamples of whole groups, drawn within each stratum if given."""
     _check_n_boot(n_boot)
     rng = np.random.default_rng(seed)
-    if strata is None:
-        return [
-            np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))]) for _ in range(n_boot)
-        ]
-    layers = []
-    for stratum in np.unique(strata):
-        inside = [m for m in members if strata[m[0]] == stratum]
-        if any(len(np.unique(strata[m])) > 1 for m in inside):
-            raise ParameterError(f"a group spans several strata (stratum {stratum!r}): each group must lie in one")
-        layers.append(inside)
+    layers = [members]
+    if strata is not None:
+        if any(len(np.unique(strata[m])) > 1 for m in members):
+            raise ParameterError("a group spans several strata: each group must lie in one")
+        layers = [[m for m in members if strata[m[0]] == stratum] for stratum in np.unique(strata)]
     return [
         np.concatenate([layer[g] for layer in layers for g in rng.integers(0, len(layer), len(layer))])
         for _ in range(n_boot)
