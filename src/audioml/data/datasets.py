@@ -14,11 +14,12 @@ unpacked release through ``content_digest``); offline copies are checked against
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from audioml.data import esc50
 from audioml.data.download import MAX_BYTES
+from audioml.data.pinned import read_pinned
 from audioml.settings import CACHE_ENV, DATA_ENV, OFFLINE_ENV, cache_dir, data_root
 
 __all__ = [
@@ -70,7 +71,6 @@ class DatasetSpec:
     content_digest: str | None = None
     digest_suffixes: tuple[str, ...] = ()
     notes: str = ""
-    extra: dict = field(default_factory=dict)
     download_digest: str | None = None
     archive_sha256: str | None = None
     max_bytes: int = MAX_BYTES
@@ -104,6 +104,7 @@ _FSDD_COMMIT = "26eb9aaf76e81b692f806f9140c2d2777410d7a1"
 _ESC10_COMMIT = "553c8f1743b9dba6b282e1323c3ca8fa76923448"
 _ESC50_RAW = "https://raw.githubusercontent.com/caitlinnguyen0/ESC-50/7085beb71d02eb515b8bad56ad2a29e8fa0dcd08/audio/"
 _PRA_RAW = "https://raw.githubusercontent.com/LCAV/pyroomacoustics/6fe43fecb7c358ac9aaa054e7e73641189f1afff/"
+_FSD_RAW = "https://raw.githubusercontent.com/seth814/Audio-Classification/2aca6936241ce4273e9acc02d738e029433aa9ec/"
 _YAMNET_RAW = "https://raw.githubusercontent.com/Jaskaran197/Speaker-Detector/4ec29b6938f1051fe36b46786f8d486d8b74a38e/"
 
 # fmt: off
@@ -187,18 +188,14 @@ REGISTRY: dict[str, DatasetSpec] = {spec.name: spec for spec in [
         name="fsd_instruments", folder="fsd_instruments", title="FSDKaggle2018 instrument subset (300 clips)",
         source_url="https://zenodo.org/record/2552860", license="CC BY 4.0 (per clip: CC BY or CC0)",
         citation="E. Fonseca et al., General-purpose Tagging of Freesound Audio with AudioSet Labels, DCASE 2018",
-        archive_url="https://github.com/seth814/Audio-Classification/archive/"
-                    "2aca6936241ce4273e9acc02d738e029433aa9ec.zip",
-        archive_members=_after_marker("/wavfiles/", (".wav",), "wavfiles/"),
-        # pins (helper-A): the offline FLAC copy, and the download's WAVs (the loader's wav_digest)
+        # online: the 300 WAVs alone (134 MB), each pinned; labels, ids and licenses ship in the pin table
+        files=tuple(RemoteFile(_FSD_RAW + clip["wav_path"], clip["wav_path"], clip["wav_sha256"],
+                               int(clip["wav_bytes"])) for clip in read_pinned("fsd_instruments_clips.csv")),
         content_digest="3da18f9a29b2f22474002cb4f82f95b00339a6bfddd6921bde90b8b0d79b3b6e",
         download_digest="d72afe7461c82d767d701aec3579ecba72f9843380b546da36d692074c0e9974",
         digest_suffixes=(".wav", ".flac"),
-        notes="Online: the 300 WAVs, checked against the offline manifest's original_sha256 by the loader, "
-              "which also fetches FSDKaggle2018's metadata (labels' Freesound ids and licenses).",
-        extra={"wav_digest": "d72afe7461c82d767d701aec3579ecba72f9843380b546da36d692074c0e9974",
-               "metadata_url": "https://raw.githubusercontent.com/vanphuoc9/luanvan/"
-                               "8b1a4d03aed1755d42d592a1eeb082526512b9af/train_post_competition.csv"}),
+        notes="Offline: the WAVs as lossless FLAC with a labelled manifest; online: the 300 upstream WAVs, "
+              "labelled from the package's pin table (FSDKaggle2018's train_post_competition.csv)."),
     DatasetSpec(  # chapter 13; no audio: the filtered split and Sturm's artist index
         name="gtzan_meta", folder="gtzan_meta", title="GTZAN metadata: fault-filtered split and artist index",
         source_url="https://github.com/seungheondoh/gtzan-bind", license="no license stated (factual lists; cite)",

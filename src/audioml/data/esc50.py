@@ -11,7 +11,6 @@ file's SHA-256, so the book's numbers reproduce from either source.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -19,19 +18,18 @@ import soundfile as sf
 import soxr
 
 from audioml.data.download import sha256_file
+from audioml.data.pinned import read_pinned
 from audioml.errors import AudioFileError, ChecksumError
 
 #: Each upstream clip: 5 s of 16-bit mono WAV at 44.1 kHz.
 WAV_BYTES = 441_044
 SOURCE_RATE, BOOK_RATE = 44_100, 22_050
-_CLIPS = Path(__file__).with_name("esc50_clips.csv")
 _PEAK = 32767 / 32768  # the largest 16-bit sample, as a float
 
 
 def clips() -> list[dict[str, str]]:
     """The pinned clips: filename (upstream WAV), wav_sha256, flac_sha256, flac_bytes."""
-    with _CLIPS.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(line for line in handle if not line.startswith("#")))
+    return read_pinned("esc50_clips.csv")
 
 
 def _resample_like_the_offline_copy(wave: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from audioml.data import datasets
 from audioml.data.archives import extract_members
 from audioml.data.download import NETWORK_ERRORS, download_file, remove_stale_temps
-from audioml.data.integrity import MANIFEST, read_manifest, verify_folder, write_manifest
+from audioml.data.integrity import MANIFEST, content_digest, read_manifest, verify_folder, write_manifest
 from audioml.errors import (
     AudioFileError,
     ChecksumError,
@@ -52,8 +52,12 @@ def _check_pins(spec: datasets.DatasetSpec, folder: Path) -> None:
     """Verify ``folder`` (manifest, sizes, hashes once) and the registry's own pins for its files."""
     verify_folder(folder, cache_dir() / "verified", spec.digests() or None, spec.digest_suffixes)
     rows = {row["path"]: row for row in read_manifest(folder)}
-    # converted downloads (ESC-50's WAVs, kept as FLAC) are pinned by the release digest alone
-    for remote in () if spec.convert is not None else spec.files:
+    # converted downloads (ESC-50's WAVs, kept as FLAC) and an offline copy in another encoding
+    # (FSDKaggle2018's FLACs) are pinned by the release digest alone
+    other_encoding = (
+        spec.download_digest and content_digest(list(rows.values()), spec.digest_suffixes) != spec.download_digest
+    )
+    for remote in () if spec.convert is not None or other_encoding else spec.files:
         row = rows.get(remote.target)
         fix = f"restore {remote.target} from {remote.url}, or delete {folder} to download it again"
         if row is None:

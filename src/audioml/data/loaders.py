@@ -181,55 +181,28 @@ def load_fsd_instruments() -> pd.DataFrame:
 
     ``group`` is the clip's Freesound-id run (:func:`audioml.data.splits.freesound_runs`: uploader packs
     stay together) and ``fold``/``split`` a grouped, stratified 5-fold assignment (seed 0).
-    Offline rows come from the FLAC copy's manifest; a downloaded copy (the upstream WAVs) is
-    checked against the offline release's hashes and labelled from FSDKaggle2018's metadata.
+    Offline rows come from the FLAC copy's manifest; a downloaded copy (the upstream WAVs, each
+    checked against its pin) is labelled from the package's pin table, so both give the same rows.
     """
-    import soundfile as sf
-
     from audioml.data import splits
-    from audioml.data.datasets import REGISTRY
-    from audioml.data.download import download_file
-    from audioml.data.integrity import content_digest
-    from audioml.errors import ChecksumError
+    from audioml.data.pinned import read_pinned
 
     folder = dataset_dir("fsd_instruments")
     entries = read_manifest(folder)
-    if "label" in entries[0]:
-        rows = [
-            {
-                "path": str(folder / e["path"]),
-                "label": e["label"],
-                "freesound_id": int(e["freesound_id"]),
-                "license": e["license"],
-                "duration_s": float(e["duration_s"]),
-            }
-            for e in entries
-        ]
-    else:
-        expected = REGISTRY["fsd_instruments"].extra["wav_digest"]
-        if (actual := content_digest(entries, (".wav",))) != expected:
-            raise ChecksumError(
-                str(folder / "manifest.csv"),
-                expected,
-                actual,
-                fix=f"the WAVs in {folder} are not the release the book uses; delete the folder "
-                f"to download it again, or set {DATA_ENV} to the offline copy",
-            )
-        metadata = folder / "train_post_competition.csv"
-        if not metadata.is_file():
-            download_file(REGISTRY["fsd_instruments"].extra["metadata_url"], metadata, progress=False)
-        meta = pd.read_csv(metadata).set_index("fname")
-        rows = [
-            {
-                "path": str(folder / e["path"]),
-                "label": Path(e["path"]).parent.name,
-                "freesound_id": int(meta.loc[Path(e["path"]).name, "freesound_id"]),
-                "license": str(meta.loc[Path(e["path"]).name, "license"]).replace("Attribution", "CC BY"),
-                "duration_s": sf.info(str(folder / e["path"])).duration,
-            }
-            for e in entries
-            if e["path"].endswith(".wav")
-        ]
+    if "label" in entries[0]:  # the offline copy: FLACs and a labelled manifest
+        clips = entries
+    else:  # a download: the WAVs under their upstream paths
+        clips = [{**pin, "path": pin["wav_path"]} for pin in read_pinned("fsd_instruments_clips.csv")]
+    rows = [
+        {
+            "path": str(folder / c["path"]),
+            "label": c["label"],
+            "freesound_id": int(c["freesound_id"]),
+            "license": c["license"],
+            "duration_s": float(c["duration_s"]),
+        }
+        for c in clips
+    ]
     frame = pd.DataFrame(rows).sort_values(["label", "freesound_id"]).reset_index(drop=True)
     frame["group"] = splits.freesound_runs(frame)
     frame["fold"] = 0
