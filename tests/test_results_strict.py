@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
+import statistics
 from pathlib import Path
 
 import numpy as np
@@ -224,3 +226,24 @@ def test_mark_chosen_refuses_a_model_with_no_matching_row() -> None:
             selection="s")  # fmt: skip
     with pytest.raises(ParameterError, match=r"02_x: no row of model 'svm' matches \{'split': 'test'\}"):
         log.mark_chosen("svm", "chosen by CV", split="test")
+
+
+def test_a_seed_spread_is_the_mean_and_sample_sd_of_its_seeds() -> None:
+    log = ResultsLog("05_cnn", fast=False)
+    per_seed = {0: 0.832, 1: np.float64(0.8333), 2: 0.855}
+    mean, sd = log.add_seed_spread(
+        per_seed, task="esc10", split="5-fold", model="cnn", metric="accuracy", n_test=400, **ROLE
+    )
+    assert (mean, sd) == pytest.approx((statistics.mean(per_seed.values()), statistics.stdev(per_seed.values())))
+    (row,) = log.runs
+    assert row["metric"] == "accuracy_seed_mean" and row["value"] == pytest.approx(mean) and row["sd"] == sd
+    assert row["seeds"] == [0, 1, 2] and row["per_seed"] == {"0": 0.832, "1": 0.8333, "2": 0.855}
+    assert row["ci"] == "sd over 3 seeds" and row["role"] == "test"
+
+
+@pytest.mark.parametrize("per_seed", [{0: 0.9}, {0: 0.9, 1: math.nan}, {}])
+def test_a_seed_spread_needs_two_finite_values(per_seed: dict) -> None:
+    log = ResultsLog("05_cnn", fast=False)
+    with pytest.raises(ParameterError, match=r"05_cnn: cnn/accuracy: a seed spread needs 2\+ finite values"):
+        log.add_seed_spread(per_seed, task="t", split="s", model="cnn", metric="accuracy", n_test=1, **ROLE)
+    assert log.runs == []

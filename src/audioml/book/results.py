@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from audioml.atomic import write_text
+from audioml.book.strict_json import integer, plain
 from audioml.errors import DataNotFoundError, ParameterError
 from audioml.settings import RESULTS_ENV, book_root, results_override
 
@@ -90,47 +91,6 @@ def _git_sha() -> str:
         return "unknown"
 
 
-def plain(value: object, field: str) -> object:
-    """``value`` as JSON-able Python (numpy scalars and arrays converted); a ParameterError naming
-    ``field`` for NaN, infinity or a type JSON cannot hold."""
-    if value is None or isinstance(value, (str, bool, np.bool_)):
-        return bool(value) if isinstance(value, np.bool_) else value
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        if not math.isfinite(value):
-            raise ParameterError(
-                f"field {field!r} is {float(value)}; JSON has no NaN or infinity, so a results "
-                f"file cannot hold it: leave the field out or record why it is undefined"
-            )
-        return float(value)
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [plain(item, f"{field}[{i}]") for i, item in enumerate(value)]
-    if isinstance(value, dict):
-        for key in value:
-            if not isinstance(key, (str, int, np.integer)) or isinstance(key, (bool, np.bool_)):
-                raise ParameterError(
-                    f"field {field!r} has a key {key!r} of type {type(key).__name__}; use strings (or integers) as keys"
-                )
-        return {str(int(k) if isinstance(k, np.integer) else k): plain(v, f"{field}.{k}") for k, v in value.items()}
-    raise ParameterError(
-        f"field {field!r} holds a {type(value).__name__} ({value!r:.60}), which a results file "
-        f"cannot hold; convert it to a number, string, list or dict"
-    )
-
-
-def _integer(value: object, field: str) -> int:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        number = math.nan
-    if not number.is_integer():
-        raise ParameterError(f"{field} must be a whole number, got {value!r}")
-    return int(number)
-
-
 def _versions() -> dict[str, str]:
     found = {}
     for name in _VERSIONED:
@@ -195,13 +155,53 @@ class ResultsLog:
                 "model": model,
                 "metric": metric,
                 "value": value,
-                "n_test": _integer(n_test, "n_test"),
-                "seed": _integer(seed, "seed"),
+                "n_test": integer(n_test, "n_test"),
+                "seed": integer(seed, "seed"),
                 **{name: plain(item, name) for name, item in extra.items()},
             }
         except ParameterError as error:
             raise ParameterError(f"{where}: {error}") from None
         self.runs.append(row)
+
+    def add_seed_spread(
+        self,
+        per_seed: dict[int, float],
+        *,
+        task: str,
+        split: str,
+        model: str,
+        metric: str,
+        n_test: int,
+        seed: int = 0,
+        digits: int = 4,
+        **extra: object,
+    ) -> tuple[float, float]:
+        """Record one model's ``metric`` over seeds as ``<metric>_seed_mean``: the mean, sd (ddof 1)
+        and each seed's value; return ``(mean, sd)`` (chapters 5, 6, 9, 10, 12).
+
+        ``extra`` holds the other fields of :meth:`add` (role, protocol, selection, ...).
+        """
+        values = [float(v) for v in per_seed.values()]
+        if len(values) < 2 or not all(map(math.isfinite, values)):
+            raise ParameterError(
+                f"{self.notebook}: {model}/{metric}: a seed spread needs 2+ finite values, got {per_seed}"
+            )
+        mean, sd = float(np.mean(values)), float(np.std(values, ddof=1))
+        self.add(
+            task=task,
+            split=split,
+            model=model,
+            metric=f"{metric}_seed_mean",
+            value=mean,
+            n_test=n_test,
+            seed=seed,
+            sd=sd,
+            seeds=[int(s) for s in per_seed],
+            per_seed={str(s): round(float(v), digits) for s, v in per_seed.items()},
+            ci=f"sd over {len(values)} seeds",
+            **extra,
+        )
+        return mean, sd
 
     def mark_chosen(self, model: str, selection: str, **where: object) -> int:
         """Turn the rows of ``model`` that match ``where`` (field=value) into ``test`` rows chosen by ``selection``.
