@@ -9,24 +9,16 @@ setup cell installs the pinned release on Colab and does nothing anywhere else, 
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from chapters import CHAPTERS, ROOT, code_cells, read
-from test_notebook_structure import COLAB_PREINSTALLED, REPOSITORY, VERSION
+from test_notebook_structure import REPOSITORY, VERSION, distributions
 
 COLAB = ROOT / "tools" / "colab"
 FREEZE = ROOT.parent / "shared" / "colab" / "pip-freeze.txt"
-#: Module names whose distribution is called otherwise.
-DISTRIBUTION = {"sklearn": "scikit-learn", "PIL": "pillow", "yaml": "pyyaml", "IPython": "ipython"}
-
-
-def names(path: Path) -> set[str]:
-    lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
-    return {re.split(r"[=<>]", line)[0].lower().replace("_", "-") for line in lines if line}
 
 
 def setup_source(chapter: Path) -> str:
@@ -47,13 +39,8 @@ def test_the_constraints_are_colabs_published_freeze() -> None:
 
 
 def test_everything_the_stand_in_installs_is_pinned_to_colabs_version() -> None:
-    pinned = names(COLAB / "constraints.txt")
-    assert names(COLAB / "preinstalled.txt") - pinned == set()
-
-
-def test_the_stand_in_installs_what_the_structure_test_takes_colab_to_have() -> None:
-    wanted = {DISTRIBUTION.get(m, m).lower().replace("_", "-") for m in COLAB_PREINSTALLED}
-    assert wanted - names(COLAB / "preinstalled.txt") == set()
+    pinned = distributions(COLAB / "constraints.txt")
+    assert distributions(COLAB / "preinstalled.txt") - pinned == set()
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS[:1] + CHAPTERS[-1:], ids=lambda p: p.stem)

@@ -28,37 +28,20 @@ if importlib.util.find_spec("google") and importlib.util.find_spec("google.colab
     book = f"audioml @ git+{REPOSITORY}@v{{AUDIOML}}"
     subprocess.run([*pip, "--no-deps", "micrograd==0.1.0", book], check=True)"""
 INSTALLED_BY_SETUP = {"audioml", "micrograd"}
-# Preinstalled on Google Colab (checked against Colab's `pip list`, 2026).
+#: Distributions whose module is called otherwise (the rest: the name, "-" read as "_").
+MODULE_OF = {"scikit-learn": "sklearn", "pillow": "PIL", "pyyaml": "yaml", "ipython": "IPython"}
+
+
+def distributions(path: Path) -> set[str]:
+    """The lower-case distribution names a requirements-style file lists."""
+    lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+    return {re.split(r"[=<>]", line)[0].lower().replace("_", "-") for line in lines if line}
+
+
+# What Colab preinstalls, as modules: the list the Colab stand-in installs at Colab's versions.
 COLAB_PREINSTALLED = {
-    "numpy",
-    "scipy",
-    "pandas",
-    "matplotlib",
-    "seaborn",
-    "sklearn",
-    "librosa",
-    "soundfile",
-    "soxr",
-    "tensorflow",
-    "keras",
-    "tensorflow_hub",
-    "IPython",
-    "ipywidgets",
-    "tqdm",
-    "graphviz",
-    "pydot",
-    "PIL",
-    "yaml",
-    "requests",
-    "numba",
-    "joblib",
-    "threadpoolctl",
-    "filelock",
-    "pooch",
-    "nbformat",
-    "nbclient",
+    MODULE_OF.get(name, name.replace("-", "_")) for name in distributions(ROOT / "tools" / "colab" / "preinstalled.txt")
 }
-# The book's own tooling (grading, execution): never imported by a chapter on Colab.
 TOOLING = {"nbformat", "nbclient", "papermill"}
 # What a chapter's setup cell installs beyond audioml, as the line it adds; pins come from requirements*.txt.
 # Installed without their dependencies (see requirements-nodeps.txt): audiomentations pins an older soxr.
