@@ -21,6 +21,7 @@ from audioml.data.datasets import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 200e6  # bytes a chapter may download
+DATASETS_PAGE = ROOT / "book" / "datasets.md"
 
 
 def datasets_of_loaders() -> dict[str, set[str]]:
@@ -106,3 +107,8 @@ def test_no_chapter_downloads_200_mb(real_data: Path) -> None:
             table[chapter] += read
     print("\n".join(f"{chapter}: {size / 1e6:.1f} MB" for chapter, size in table.items()))
     assert max(table.values()) < LIMIT, table
+    documented = {}  # book/datasets.md's table: "| 7, 10 | ... | 68.2 |"
+    for chapters, megabytes in re.findall(r"^\| ([\d, ]+) \|.*\| ([\d.]+) \|$", DATASETS_PAGE.read_text(), re.M):
+        documented |= {int(c): float(megabytes) for c in chapters.split(",")}
+    measured = {int(chapter[:2]): round(size / 1e6, 1) for chapter, size in table.items()}
+    assert documented == measured, "book/datasets.md's download table is stale"
