@@ -312,5 +312,3 @@ def test_registry_specs_are_downloadable_or_say_why() -> None:
         if spec.archive_url:
             assert spec.archive_sha256 or spec.digests(), spec.name
     assert datasets.REGISTRY["fsdd"].archive_members("x-26eb/recordings/3_theo_49.wav") == "recordings/3_theo_49.wav"
-    assert datasets._esc10_member("ESC-10-553c/001 - Dog bark/1-100032-A.ogg") == "audio/001 - Dog bark/1-100032-A.ogg"
-    assert datasets._esc10_member("ESC-10-553c/README.md") is None

@@ -2,8 +2,8 @@
 
 Each chapter's datasets are found from the loaders its code calls (each loader's
 ``dataset_dir`` names, read from the package's source); the bytes are the registry's pinned
-sizes, or for the two archives (FSDD, ESC-10) the size of what they unpack, from the offline
-copy's manifest. GTZAN's audio (``dataset="gtzan"`` in chapter 13, 1.2 GB) is opt-in and not counted.
+sizes, or for the one archive (FSDD) the size of what it unpacks, from the offline copy's
+manifest. GTZAN's audio (``dataset="gtzan"`` in chapter 13, 1.2 GB) is opt-in and not counted.
 """
 
 from __future__ import annotations

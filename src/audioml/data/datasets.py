@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from audioml.data import esc50
 from audioml.data.download import MAX_BYTES
@@ -92,16 +93,8 @@ def _after_marker(marker: str, suffixes: tuple[str, ...], prefix: str = ""):
     return rename
 
 
-def _esc10_member(member: str) -> str | None:
-    """ESC-10's repository keeps clips in ``NNN - Class/`` folders: put them under audio/."""
-    parts = member.split("/")
-    if len(parts) < 2 or not member.endswith(".ogg") or not parts[-2][:3].isdigit():
-        return None
-    return f"audio/{parts[-2]}/{parts[-1]}"
-
-
 _FSDD_COMMIT = "26eb9aaf76e81b692f806f9140c2d2777410d7a1"
-_ESC10_COMMIT = "553c8f1743b9dba6b282e1323c3ca8fa76923448"
+_ESC10_RAW = "https://raw.githubusercontent.com/karolpiczak/ESC-10/553c8f1743b9dba6b282e1323c3ca8fa76923448/"
 _ESC50_RAW = "https://raw.githubusercontent.com/caitlinnguyen0/ESC-50/7085beb71d02eb515b8bad56ad2a29e8fa0dcd08/audio/"
 _PRA_RAW = "https://raw.githubusercontent.com/LCAV/pyroomacoustics/6fe43fecb7c358ac9aaa054e7e73641189f1afff/"
 _FSD_RAW = "https://raw.githubusercontent.com/seth814/Audio-Classification/2aca6936241ce4273e9acc02d738e029433aa9ec/"
@@ -123,8 +116,9 @@ REGISTRY: dict[str, DatasetSpec] = {spec.name: spec for spec in [
         source_url="https://github.com/karolpiczak/ESC-10",
         license="CC BY 3.0 (per clip: CC0, CC BY, Sampling+)",
         citation="K. J. Piczak, ESC: Dataset for Environmental Sound Classification, ACM MM 2015",
-        archive_url=f"https://github.com/karolpiczak/ESC-10/archive/{_ESC10_COMMIT}.zip",
-        archive_members=_esc10_member,
+        # online: the 400 OGGs alone (41.5 MB), each pinned; the offline copy holds the same bytes
+        files=tuple(RemoteFile(_ESC10_RAW + quote(clip["path"]), f"audio/{clip['path']}", clip["sha256"],
+                               int(clip["bytes"])) for clip in read_pinned("esc10_clips.csv")),
         content_digest="c5aa96f340ecfa69ae65ae48d70be94f1230fd0578ded9ea309a01159018b1fd",
         digest_suffixes=(".ogg",)),
     DatasetSpec(

@@ -1,4 +1,4 @@
-"""Pin tables shipped with the package: one row per upstream file a dataset downloads (chapters 8, 12, 13).
+"""Pin tables shipped with the package: one row per upstream file a dataset downloads (chapters 4, 5, 7-10, 12, 13).
 
 Each table is a CSV next to this module; lines starting with ``#`` say where its pins come from.
 """
