@@ -23,7 +23,8 @@ CHAPTERS = sorted(path.stem for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.
 
 
 def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    names = ("chromium", "chromium-browser", "google-chrome")  # Debian's, Ubuntu's, GitHub runners'
+    path = os.environ.get("CHROMIUM") or next(filter(None, map(shutil.which, names)), None)
     if not path:
         raise RuntimeError(
             "no Chromium found: install Debian's `chromium` (apt-get install chromium) or set CHROMIUM to its path"
