@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import librosa
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -105,7 +106,15 @@ def test_stft_matches_a_numpy_oracle(hop: int) -> None:
 def test_istft_inverts_stft(n: int, seed: int, batch: int, hop: int) -> None:
     y = np.random.default_rng(seed).standard_normal((batch, n)).astype(np.float32)
     spec = denoise.stft(y, hop_length=hop)
-    np.testing.assert_allclose(denoise.istft(spec, length=n, hop_length=hop), y, atol=5e-5)  # float32 rounding
+    restored = denoise.istft(spec, length=n, hop_length=hop)
+    # Where the last frame ends short of the clip, its last samples lie under the Hann windows'
+    # near-zero tails: dividing by that coverage magnifies float32 rounding there (up to ~2e-4).
+    coverage = librosa.filters.window_sumsquare(
+        window="hann", n_frames=spec.shape[-1], hop_length=hop, n_fft=denoise.N_FFT
+    )
+    covered = coverage[denoise.N_FFT // 2 :][:n] > 0.1
+    np.testing.assert_allclose(restored[:, covered], y[:, covered], atol=5e-6)  # float32 rounding
+    np.testing.assert_allclose(restored[:, ~covered], y[:, ~covered], atol=2e-3)
 
 
 def test_apply_mask_keeps_the_noisy_phase() -> None:
