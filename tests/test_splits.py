@@ -42,6 +42,7 @@ def grouped_frames(draw, single_label_groups: bool = True) -> tuple[pd.DataFrame
 
 @PROPERTY
 @given(case=grouped_frames(single_label_groups=False))
+@pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")  # rare classes are the point
 def test_grouped_folds_never_split_a_group_and_cover_every_row(case) -> None:
     frame, n_splits, seed = case
     folds = list(grouped_folds(frame, "speaker", n_splits=n_splits, seed=seed))
